@@ -1,3 +1,5 @@
+"""The Celery application: configuration from Django settings (``CELERY_*``), tasks found in the apps."""
+
 import os
 
 from celery import Celery

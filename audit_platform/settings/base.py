@@ -1,9 +1,16 @@
-"""Settings shared by every environment. Every value comes from the environment (django-environ);
-the defaults are the embedded ones: SQLite and a filesystem broker, no server software needed."""
+"""Settings shared by every environment.
+
+Every value comes from the environment (django-environ) and has a default; the README lists them all.
+The defaults are the embedded ones: SQLite and kombu's filesystem broker under ``AUDIT_DATA_DIR``, so
+``./dev up`` needs no server software. Production points ``DATABASE_URL`` at PostgreSQL and
+``CELERY_BROKER_URL`` at Redis.
+"""
 
 from pathlib import Path
+from typing import Any
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -13,6 +20,7 @@ DATA_DIR = Path(env.str("AUDIT_DATA_DIR", default=str(BASE_DIR / "var")))
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-dev-key-change-me")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,7 +71,36 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'audit.sqlite3'}")}
+
+def database_from_url(url: str) -> dict[str, Any]:
+    """One ``DATABASES`` entry from a URL, tuned so the web server and the worker can share it.
+
+    SQLite: WAL lets readers run while the worker writes, the busy timeout makes a writer wait for
+    the lock instead of failing at once, and IMMEDIATE transactions take the write lock up front
+    (a deferred transaction that upgrades to a writer can fail with "database is locked" at once).
+    """
+    config: dict[str, Any] = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=30),
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+        if config["NAME"] not in ("", ":memory:"):
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {
+    "default": database_from_url(
+        env.str("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'audit.sqlite3'}")
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -73,7 +110,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(DATA_DIR / "staticfiles")))
+# Uploaded artifacts and archives live here (FileSystemStorage); back it up in production.
 MEDIA_ROOT = Path(env.str("AUDIT_STORAGE_DIR", default=str(DATA_DIR / "storage")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -84,28 +122,75 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Celery: the embedded default is kombu's filesystem transport (no broker server).
+# --- Sources and limits of the scan pipeline -------------------------------------------------
+# Local paths as git sources are off by default: on a shared server they would let a user read any
+# repository the worker can see. The embedded ./dev up run switches them on for the bundled sample.
+AUDIT_ALLOW_LOCAL_GIT_SOURCES = env.bool("AUDIT_ALLOW_LOCAL_GIT_SOURCES", default=False)
+AUDIT_MAX_ARCHIVE_BYTES = env.int("AUDIT_MAX_ARCHIVE_BYTES", default=100 * 1024 * 1024)
+AUDIT_MAX_ARCHIVE_FILES = env.int("AUDIT_MAX_ARCHIVE_FILES", default=20_000)
+AUDIT_MAX_UNPACKED_BYTES = env.int("AUDIT_MAX_UNPACKED_BYTES", default=500 * 1024 * 1024)
+AUDIT_GIT_TIMEOUT = env.int("AUDIT_GIT_TIMEOUT", default=300)
+# Semgrep binary; empty means the engine's own lookup (.tools/semgrep, then PATH).
+SEMGREP_BIN = env.str("SEMGREP_BIN", default="")
+
+# --- Celery ----------------------------------------------------------------------------------
+# Embedded default: kombu's filesystem transport, a queue of files under AUDIT_DATA_DIR that the
+# web server, the worker and beat share across processes with no broker server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-_BROKER_DIR = DATA_DIR / "broker"
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": str(_BROKER_DIR / "queue"),
-        "data_folder_out": str(_BROKER_DIR / "queue"),
-        "processed_folder": str(_BROKER_DIR / "processed"),
+BROKER_DIR = DATA_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for _folder in ("queue", "processed", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-)
+else:
+    # Redis redelivers an unacknowledged task after this many seconds: keep it above the hard
+    # time limit so a long scan is not handed to a second worker while the first still runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="audit")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("SCAN_SOFT_TIME_LIMIT", default=1800)
 CELERY_TASK_TIME_LIMIT = env.int("SCAN_TIME_LIMIT", default=1900)
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-scheduled-scans": {
+        "task": "projects.dispatch_scheduled_scans",
+        "schedule": crontab(minute="*"),
+    },
+}
 
+# --- Email -----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="audit@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Logging ---------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "celery": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

@@ -1,3 +1,18 @@
+"""The test suite: PostgreSQL and Redis when ``./dev test`` started them, SQLite otherwise."""
+
 from audit_platform.settings.base import *  # noqa: F403
+from audit_platform.settings.base import DATA_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Templates may reference static files that collectstatic never ran for in tests.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests create their own local repositories as git sources.
+AUDIT_ALLOW_LOCAL_GIT_SOURCES = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not SQLite's in-memory test database, so a live worker process can open it too.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-audit.sqlite3")}
