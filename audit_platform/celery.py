@@ -1,4 +1,4 @@
-"""The Celery application: configuration from Django settings (``CELERY_*``), tasks found in the apps."""
+"""The Celery application: configured from Django settings (``CELERY_*``), tasks from the apps."""
 
 import os
 

@@ -1,9 +1,9 @@
 """Settings shared by every environment.
 
-Every value comes from the environment (django-environ) and has a default; the README lists them all.
-The defaults are the embedded ones: SQLite and kombu's filesystem broker under ``AUDIT_DATA_DIR``, so
-``./dev up`` needs no server software. Production points ``DATABASE_URL`` at PostgreSQL and
-``CELERY_BROKER_URL`` at Redis.
+Every value comes from the environment (django-environ) and has a default; the README lists
+them all. The defaults are the embedded ones: SQLite and kombu's filesystem broker under
+``AUDIT_DATA_DIR``, so ``./dev up`` needs no server software. Production points
+``DATABASE_URL`` at PostgreSQL and ``CELERY_BROKER_URL`` at Redis.
 """
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The embedded local run (``./dev up``): debug on, local git paths allowed for the bundled sample."""
+"""The embedded local run (``./dev up``): debug on, local git paths allowed for the sample."""
 
 from audit_platform.settings.base import *  # noqa: F403
 from audit_platform.settings.base import env
