@@ -1,10 +1,572 @@
-"""Parse Python source into the standard ``ast`` of the running interpreter."""
+"""Parse Python source into the standard ``ast`` of the running interpreter (3.11).
+
+Services are often written for a newer Python than the engine runs on. ``parse_python`` tries
+``ast.parse`` first; only when that raises ``SyntaxError`` does it parse the source with
+libcst's native parser (which knows the 3.12-3.14 grammar), apply a few semantics-preserving
+rewrites to the *text*, and ``ast.parse`` the result. Every rewrite keeps the number of lines
+and, wherever the replacement fits, the byte columns of the code that follows it, so findings
+point at the original lines:
+
+- PEP 695 type-parameter lists (``def f[T]``, ``class C[T: int = str]``) are blanked out; the
+  parameters are reported in ``ParseNotes.type_parameters``.
+- ``type X[T] = expr`` (PEP 695 aliases) becomes ``X = expr``.
+- ``except A, B:`` / ``except* A, B:`` (PEP 758) get their parentheses.
+- f-strings that only the PEP 701 grammar accepts (nested same quotes, backslashes or comments
+  in replacement fields, multi-line fields in single-quoted strings) are replaced by a
+  placeholder name and rebuilt as an ``ast.JoinedStr`` whose expressions are parsed (recursively)
+  at their original positions.
+- t-strings (PEP 750) become the equivalent ``string.templatelib.Template(...)`` call.
+
+A span that covers several lines is blanked with backslash line continuations, which keeps the
+line count without changing the tokens around it.
+"""
 
 from __future__ import annotations
 
 import ast
+import codecs
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+RewriteKind = Literal["type-parameters", "type-alias", "except-group", "f-string", "t-string"]
+TypeParameterKind = Literal["TypeVar", "TypeVarTuple", "ParamSpec"]
+
+# The newest grammar libcst's native parser is asked for; it accepts every older form too.
+NEWEST_GRAMMAR = "3.14"
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_CONVERSIONS: dict[str | None, int] = {None: -1, "s": ord("s"), "r": ord("r"), "a": ord("a")}
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxRewrite:
+    """One construct of newer syntax that was rewritten into its 3.11 equivalent."""
+
+    kind: RewriteKind
+    line: int
+    column: int  # 0-based UTF-8 byte offset, like ``ast`` col_offset
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class TypeParameter:
+    """A PEP 695 type parameter dropped from a function, class or type alias."""
+
+    name: str
+    kind: TypeParameterKind
+    bound: str | None  # source text of the bound or constraints tuple
+    default: str | None  # source text of the PEP 696 default
+    owner: str  # name of the function, class or alias that declares it
+    owner_line: int  # line of the owner's name: the ``def``/``class``/``type`` line
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParseNotes:
+    """What it took to parse a file: empty when ``ast.parse`` accepted it as it is."""
+
+    used_newer_grammar: bool = False
+    rewrites: tuple[SyntaxRewrite, ...] = ()
+    type_parameters: tuple[TypeParameter, ...] = ()
+
+    def type_parameter_names(self, owner_line: int) -> frozenset[str]:
+        """Names of the type parameters declared by the definition whose name is on that line."""
+        return frozenset(p.name for p in self.type_parameters if p.owner_line == owner_line)
+
+
+_NO_NOTES = ParseNotes()
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
-    """Parse ``source`` into an ``ast.Module``; raises ``SyntaxError`` when it does not parse."""
-    return ast.parse(source, filename=filename)
+    """Parse ``source`` into an ``ast.Module``; raises ``SyntaxError`` when it does not parse.
+
+    Source in 3.12-3.14 syntax is rewritten into equivalent 3.11 syntax first (see the module
+    docstring); the fast path is a plain ``ast.parse``.
+    """
+    try:
+        return ast.parse(source, filename=filename)
+    except SyntaxError as error:
+        first_error = error
+    return _parse_newer_syntax(source, filename, first_error)[0]
+
+
+def parse_python_with_notes(
+    source: str, filename: str = "<unknown>"
+) -> tuple[ast.Module, ParseNotes]:
+    """Like ``parse_python``, and also tell which rewrites were needed and which type
+    parameters were dropped."""
+    try:
+        return ast.parse(source, filename=filename), _NO_NOTES
+    except SyntaxError as error:
+        first_error = error
+    return _parse_newer_syntax(source, filename, first_error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    start: int  # character offsets into the source
+    end: int
+    replacement: str
+
+
+@dataclass(slots=True)
+class _Placeholder:
+    """A string literal replaced by a name, rebuilt as an ``ast`` node after parsing."""
+
+    name: str
+    line: int
+    column: int  # byte offset
+    node: ast.expr
+
+
+@dataclass(slots=True)
+class _Collected:
+    edits: list[_Edit] = field(default_factory=list)
+    rewrites: list[SyntaxRewrite] = field(default_factory=list)
+    type_parameters: list[TypeParameter] = field(default_factory=list)
+    placeholders: list[_Placeholder] = field(default_factory=list)
+
+
+class _SourceIndex:
+    """Converts libcst (line, character column) positions to offsets and byte columns."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.line_starts = [0] + [match.end() for match in _NEWLINE.finditer(source)]
+
+    def offset(self, line: int, column: int) -> int:
+        return self.line_starts[line - 1] + column
+
+    def byte_column(self, line: int, column: int) -> int:
+        start = self.line_starts[line - 1]
+        return len(self.source[start : start + column].encode("utf-8"))
+
+
+def _utf8_width(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _render_edit(original: str, replacement: str) -> str:
+    """Replacement text for ``original`` that keeps its line count and, where it fits, the
+    byte width of its last line, so the code after it keeps its line and column."""
+    segments = _NEWLINE.split(original)
+    if len(segments) == 1:
+        return replacement + " " * max(0, _utf8_width(original) - _utf8_width(replacement))
+    newlines = _NEWLINE.findall(original)
+    # Backslash continuations join the blanked lines into one logical line.
+    rendered = [replacement + " \\" + newlines[0]]
+    rendered.extend("\\" + newline for newline in newlines[1:])
+    rendered.append(" " * _utf8_width(segments[-1]))
+    return "".join(rendered)
+
+
+def _apply_edits(source: str, edits: Sequence[_Edit]) -> str:
+    pieces: list[str] = []
+    cursor = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if edit.start < cursor:
+            raise SyntaxError(f"overlapping rewrites of newer syntax at offset {edit.start}")
+        pieces.append(source[cursor : edit.start])
+        pieces.append(_render_edit(source[edit.start : edit.end], edit.replacement))
+        cursor = edit.end
+    pieces.append(source[cursor:])
+    return "".join(pieces)
+
+
+def _parses_on_this_python(snippet: str) -> bool:
+    try:
+        ast.parse("(" + snippet + "\n)", mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _decode_literal(text: str, raw: bool) -> str:
+    """Value of the literal text of an f-string part (escapes and doubled braces resolved)."""
+    text = text.replace("{{", "{").replace("}}", "}").replace("\r\n", "\n").replace("\r", "\n")
+    if raw:
+        return text
+    with warnings.catch_warnings():
+        # Invalid escapes such as "\d" stay as they are, as in the compiler; no warning here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
+
+
+def _templatelib(attribute: str) -> ast.expr:
+    string_module = ast.Attribute(value=ast.Name(id="string", ctx=ast.Load()), attr="templatelib")
+    return ast.Attribute(value=string_module, attr=attribute, ctx=ast.Load())
+
+
+class _RewriteCollector(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, module: cst.Module, index: _SourceIndex, filename: str) -> None:
+        super().__init__()
+        self.module = module
+        self.index = index
+        self.filename = filename
+        self.collected = _Collected()
+
+    # positions -------------------------------------------------------------------------------
+    def _range(self, node: cst.CSTNode) -> CodeRange:
+        return self.get_metadata(PositionProvider, node)
+
+    def _offsets(self, node: cst.CSTNode) -> tuple[int, int]:
+        code_range = self._range(node)
+        return (
+            self.index.offset(code_range.start.line, code_range.start.column),
+            self.index.offset(code_range.end.line, code_range.end.column),
+        )
+
+    def _byte_start(self, node: cst.CSTNode) -> tuple[int, int]:
+        start = self._range(node).start
+        return start.line, self.index.byte_column(start.line, start.column)
+
+    def _note(self, kind: RewriteKind, node: cst.CSTNode, detail: str) -> None:
+        line, column = self._byte_start(node)
+        self.collected.rewrites.append(SyntaxRewrite(kind, line, column, detail))
+
+    # PEP 695 type parameters and aliases -----------------------------------------------------
+    def _record_type_parameters(self, parameters: cst.TypeParameters, owner: cst.Name) -> None:
+        owner_line = self._range(owner).start.line
+        for type_param in parameters.params:
+            param = type_param.param
+            kind: TypeParameterKind
+            bound: str | None = None
+            if isinstance(param, cst.TypeVar):
+                kind = "TypeVar"
+                if param.bound is not None:
+                    bound = self.module.code_for_node(param.bound)
+            elif isinstance(param, cst.TypeVarTuple):
+                kind = "TypeVarTuple"
+            else:
+                kind = "ParamSpec"
+            default = (
+                self.module.code_for_node(type_param.default)
+                if type_param.default is not None
+                else None
+            )
+            self.collected.type_parameters.append(
+                TypeParameter(
+                    name=param.name.value,
+                    kind=kind,
+                    bound=bound,
+                    default=default,
+                    owner=owner.value,
+                    owner_line=owner_line,
+                    line=self._range(param.name).start.line,
+                )
+            )
+
+    def _drop_type_parameters(self, parameters: cst.TypeParameters | None, owner: cst.Name) -> None:
+        if parameters is None:
+            return
+        self._record_type_parameters(parameters, owner)
+        start, end = self._offsets(parameters)
+        self.collected.edits.append(_Edit(start, end, ""))
+        names = ", ".join(p.param.name.value for p in parameters.params)
+        self._note("type-parameters", parameters, f"{owner.value}[{names}]")
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._drop_type_parameters(node.type_parameters, node.name)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._drop_type_parameters(node.type_parameters, node.name)
+
+    def visit_TypeParameters(self, node: cst.TypeParameters) -> bool:
+        return False  # the whole list is blanked out: nothing inside needs a rewrite
+
+    def visit_TypeAlias(self, node: cst.TypeAlias) -> None:
+        start, _ = self._offsets(node)
+        head_end = self._offsets(node.type_parameters or node.name)[1]
+        self.collected.edits.append(_Edit(start, head_end, node.name.value))
+        if node.type_parameters is not None:
+            self._record_type_parameters(node.type_parameters, node.name)
+        self._note("type-alias", node, f"type {node.name.value} = ... became an assignment")
+
+    # PEP 758 unparenthesized exception groups ------------------------------------------------
+    def _parenthesize_handler_types(
+        self, handler: cst.ExceptHandler | cst.ExceptStarHandler
+    ) -> None:
+        types = handler.type
+        if not isinstance(types, cst.Tuple) or types.lpar:
+            return
+        start, end = self._offsets(types)
+        source = self.index.source
+        # Reuse the blank before and after the tuple when there is one, so columns stay put.
+        if start > 0 and source[start - 1] in " \t":
+            self.collected.edits.append(_Edit(start - 1, start, "("))
+        else:
+            self.collected.edits.append(_Edit(start, start, "("))
+        if end < len(source) and source[end] in " \t":
+            self.collected.edits.append(_Edit(end, end + 1, ")"))
+        else:
+            self.collected.edits.append(_Edit(end, end, ")"))
+        self._note("except-group", types, f"except {self.module.code_for_node(types)}:")
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._parenthesize_handler_types(node)
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self._parenthesize_handler_types(node)
+
+    # PEP 701 f-strings and PEP 750 t-strings -------------------------------------------------
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        self._replace_string_if_needed(node)
+        return False  # nested strings are handled when the expressions are parsed
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        self._replace_string_if_needed(node)
+        return False
+
+    def visit_TemplatedString(self, node: cst.TemplatedString) -> bool:
+        self._replace_string_if_needed(node)
+        return False
+
+    def _replace_string_if_needed(
+        self, node: cst.ConcatenatedString | cst.FormattedString | cst.TemplatedString
+    ) -> None:
+        start, end = self._offsets(node)
+        if _parses_on_this_python(self.index.source[start:end]):
+            return
+        code_range = self._range(node)
+        line, column = self._byte_start(node)
+        end_line = code_range.end.line
+        end_column = self.index.byte_column(end_line, code_range.end.column)
+        positions = {
+            "lineno": line,
+            "col_offset": column,
+            "end_lineno": end_line,
+            "end_col_offset": end_column,
+        }
+        parts = list(_string_parts(node))
+        if any(isinstance(part, cst.TemplatedString) for part in parts):
+            built = self._template_call(parts)
+            kind: RewriteKind = "t-string"
+        else:
+            built = self._joined_str(parts)
+            kind = "f-string"
+        for built_node in ast.walk(built):
+            if not isinstance(built_node, ast.expr) or hasattr(built_node, "lineno"):
+                continue
+            for attribute, value in positions.items():
+                setattr(built_node, attribute, value)
+        name = f"_{len(self.collected.placeholders)}"
+        self.collected.placeholders.append(_Placeholder(name, line, column, built))
+        self.collected.edits.append(_Edit(start, end, name))
+        self._note(kind, node, "rebuilt from the Python 3.14 grammar")
+
+    def _expression(self, expression: cst.BaseExpression) -> ast.expr:
+        start, end = self._offsets(expression)
+        line, column = self._byte_start(expression)
+        return _parse_embedded_expression(self.index.source[start:end], line, column, self.filename)
+
+    def _debug_text(
+        self, part: cst.FormattedStringExpression | cst.TemplatedStringExpression
+    ) -> str:
+        """Text that ``f"{x = }"`` prints before the value: the field's source up to the '='."""
+        if part.equal is None:
+            return ""
+        code = self.module.code_for_node
+        return (
+            code(part.whitespace_before_expression)
+            + code(part.expression)
+            + code(part.whitespace_after_expression)
+            + code(part.equal)
+        )
+
+    def _formatted_value(
+        self, part: cst.FormattedStringExpression | cst.TemplatedStringExpression, raw: bool
+    ) -> ast.FormattedValue:
+        conversion = part.conversion
+        if part.equal is not None and conversion is None and part.format_spec is None:
+            conversion = "r"  # f"{x=}" shows repr unless a conversion or spec is given
+        format_spec = (
+            ast.JoinedStr(values=self._field_values(part.format_spec, raw))
+            if part.format_spec is not None
+            else None
+        )
+        return ast.FormattedValue(
+            value=self._expression(part.expression),
+            conversion=_CONVERSIONS[conversion],
+            format_spec=format_spec,
+        )
+
+    def _field_values(
+        self,
+        parts: Sequence[cst.BaseFormattedStringContent | cst.BaseTemplatedStringContent],
+        raw: bool,
+    ) -> list[ast.expr]:
+        values: list[ast.expr] = []
+        for part in parts:
+            if isinstance(part, cst.FormattedStringText | cst.TemplatedStringText):
+                values.append(ast.Constant(value=_decode_literal(part.value, raw)))
+            elif isinstance(part, cst.FormattedStringExpression | cst.TemplatedStringExpression):
+                debug_text = self._debug_text(part)
+                if debug_text:
+                    values.append(ast.Constant(value=debug_text))
+                values.append(self._formatted_value(part, raw))
+        return _merge_constants(values)
+
+    def _joined_str(self, parts: Sequence[cst.BaseString]) -> ast.expr:
+        values: list[ast.expr] = []
+        for part in parts:
+            if isinstance(part, cst.SimpleString):
+                values.append(ast.Constant(value=ast.literal_eval(part.value)))
+            elif isinstance(part, cst.FormattedString):
+                values.extend(self._field_values(part.parts, "r" in part.prefix.lower()))
+        merged = _merge_constants(values)
+        if len(merged) == 1 and isinstance(merged[0], ast.Constant):
+            return merged[0]
+        return ast.JoinedStr(values=merged)
+
+    def _template_call(self, parts: Sequence[cst.BaseString]) -> ast.expr:
+        """``t"a{x!r:>4}"`` evaluates to ``Template("a", Interpolation(x, "x", "r", ">4"))``."""
+        arguments: list[ast.expr] = []
+        for part in parts:
+            if isinstance(part, cst.SimpleString):
+                arguments.append(ast.Constant(value=ast.literal_eval(part.value)))
+                continue
+            if not isinstance(part, cst.TemplatedString):
+                raise SyntaxError("cannot concatenate a t-string with an f-string")
+            raw = "r" in part.prefix.lower()
+            for content in part.parts:
+                if isinstance(content, cst.TemplatedStringText):
+                    arguments.append(ast.Constant(value=_decode_literal(content.value, raw)))
+                    continue
+                if not isinstance(content, cst.TemplatedStringExpression):
+                    continue
+                debug_text = self._debug_text(content)
+                if debug_text:
+                    arguments.append(ast.Constant(value=debug_text))
+                field_value = self._formatted_value(content, raw)
+                spec: ast.expr = field_value.format_spec or ast.Constant(value="")
+                interpolation = ast.Call(
+                    func=_templatelib("Interpolation"),
+                    args=[
+                        field_value.value,
+                        ast.Constant(value=self.module.code_for_node(content.expression)),
+                        ast.Constant(value=content.conversion),
+                        spec,
+                    ],
+                    keywords=[],
+                )
+                arguments.append(interpolation)
+        return ast.Call(func=_templatelib("Template"), args=arguments, keywords=[])
+
+
+def _string_parts(node: cst.BaseExpression) -> list[cst.BaseString]:
+    if isinstance(node, cst.ConcatenatedString):
+        return _string_parts(node.left) + _string_parts(node.right)
+    if isinstance(node, cst.BaseString):
+        return [node]
+    return []
+
+
+def _merge_constants(values: list[ast.expr]) -> list[ast.expr]:
+    """Adjacent string constants become one and empty ones vanish, as the compiler does."""
+    merged: list[ast.expr] = []
+    for value in values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            if not value.value:
+                continue
+            previous = merged[-1] if merged else None
+            if isinstance(previous, ast.Constant) and isinstance(previous.value, str):
+                merged[-1] = ast.Constant(value=previous.value + value.value)
+                continue
+        merged.append(value)
+    return merged
+
+
+def _parse_embedded_expression(text: str, line: int, column: int, filename: str) -> ast.expr:
+    """Parse a replacement-field expression found at (line, byte column) of the file."""
+    # "(" plus padding puts the expression at its original column; the newline before ")"
+    # ends a trailing comment inside a multi-line field.
+    snippet = "(" + " " * (column - 1) + text + "\n)"
+    try:
+        module, _ = parse_python_with_notes(snippet, filename)
+    except SyntaxError as error:
+        if error.lineno is not None:
+            error.lineno += line - 1
+        if error.end_lineno is not None:
+            error.end_lineno += line - 1
+        raise
+    statement = module.body[0] if len(module.body) == 1 else None
+    if not isinstance(statement, ast.Expr):
+        raise SyntaxError(
+            f"f-string field is not an expression: {text!r}", (filename, line, column + 1, text)
+        )
+    ast.increment_lineno(statement, line - 1)
+    return statement.value
+
+
+class _PlaceholderSubstitution(ast.NodeTransformer):
+    def __init__(self, placeholders: Sequence[_Placeholder]) -> None:
+        self.by_position = {(p.name, p.line, p.column): p.node for p in placeholders}
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        replacement = self.by_position.pop((node.id, node.lineno, node.col_offset), None)
+        return replacement if replacement is not None else node
+
+
+def _libcst_error(error: Exception, filename: str) -> SyntaxError:
+    line = getattr(error, "raw_line", None)
+    column = getattr(error, "raw_column", None)
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    detail = getattr(error, "message", None)
+    if isinstance(detail, str) and detail:
+        message = detail
+    return SyntaxError(
+        f"invalid syntax for Python {NEWEST_GRAMMAR} too: {message}",
+        (
+            filename,
+            line if isinstance(line, int) else None,
+            column + 1 if isinstance(column, int) else None,
+            None,
+        ),
+    )
+
+
+def _parse_newer_syntax(
+    source: str, filename: str, first_error: SyntaxError
+) -> tuple[ast.Module, ParseNotes]:
+    try:
+        module = cst.parse_module(
+            source, config=cst.PartialParserConfig(python_version=NEWEST_GRAMMAR)
+        )
+    except Exception as error:  # libcst raises ParserSyntaxError and, rarely, CSTLogicError
+        newer_error = _libcst_error(error, filename)
+        # The file is invalid in every grammar from the later of the two errors on; when
+        # Python 3.11 stopped there or later, its message is the more precise one.
+        if (newer_error.lineno or 0) <= (first_error.lineno or 0):
+            raise first_error from None
+        raise newer_error from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    collector = _RewriteCollector(module, _SourceIndex(source), filename)
+    wrapper.visit(collector)
+    collected = collector.collected
+    if not collected.edits:
+        # Nothing of the newer grammar here: the file is broken for a reason 3.11 reports well.
+        raise first_error
+    rewritten = _apply_edits(source, collected.edits)
+    try:
+        tree = ast.parse(rewritten, filename=filename)
+    except SyntaxError as error:
+        raise SyntaxError(
+            f"{error.msg} (after rewriting Python {NEWEST_GRAMMAR} syntax for 3.11)",
+            (filename, error.lineno, error.offset, error.text, error.end_lineno, error.end_offset),
+        ) from None
+    if collected.placeholders:
+        tree = _PlaceholderSubstitution(collected.placeholders).visit(tree)
+    notes = ParseNotes(
+        used_newer_grammar=True,
+        rewrites=tuple(collected.rewrites),
+        type_parameters=tuple(collected.type_parameters),
+    )
+    return tree, notes
