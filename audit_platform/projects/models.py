@@ -32,7 +32,13 @@ DEFAULT_SLA_DAYS: dict[str, int | None] = {
     "info": None,
 }
 QUALITY_GATE_KEYS = frozenset(
-    {"fail_on_new_severity", "max_blast_radius", "fail_on_runtime_confirmed", "max_new_findings"}
+    {
+        "fail_on_new_severity",
+        "max_blast_radius",
+        "fail_on_runtime_confirmed",
+        "max_new_findings",
+        "max_p95_regression_percent",  # load-test p95 growth vs. the branch's previous scan
+    }
 )
 # Named schedules as cron expressions (UTC): daily at 02:00, weekly on Monday at 02:00.
 NAMED_SCHEDULES = {"daily": "0 2 * * *", "weekly": "0 2 * * 1"}
