@@ -27,11 +27,13 @@ import ast
 import codecs
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import libcst as cst
+import tree_sitter
+import tree_sitter_python
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 RewriteKind = Literal["type-parameters", "type-alias", "except-group", "f-string", "t-string"]
@@ -64,7 +66,6 @@ class TypeParameter:
     default: str | None  # source text of the PEP 696 default
     owner: str  # name of the function, class or alias that declares it
     owner_line: int  # line of the owner's name: the ``def``/``class``/``type`` line
-    line: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class ParseNotes:
 
 
 _NO_NOTES = ParseNotes()
+_CODEGEN_MODULE = cst.Module(body=[])
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
@@ -235,34 +237,9 @@ class _RewriteCollector(cst.CSTVisitor):
     # PEP 695 type parameters and aliases -----------------------------------------------------
     def _record_type_parameters(self, parameters: cst.TypeParameters, owner: cst.Name) -> None:
         owner_line = self._range(owner).start.line
-        for type_param in parameters.params:
-            param = type_param.param
-            kind: TypeParameterKind
-            bound: str | None = None
-            if isinstance(param, cst.TypeVar):
-                kind = "TypeVar"
-                if param.bound is not None:
-                    bound = self.module.code_for_node(param.bound)
-            elif isinstance(param, cst.TypeVarTuple):
-                kind = "TypeVarTuple"
-            else:
-                kind = "ParamSpec"
-            default = (
-                self.module.code_for_node(type_param.default)
-                if type_param.default is not None
-                else None
-            )
-            self.collected.type_parameters.append(
-                TypeParameter(
-                    name=param.name.value,
-                    kind=kind,
-                    bound=bound,
-                    default=default,
-                    owner=owner.value,
-                    owner_line=owner_line,
-                    line=self._range(param.name).start.line,
-                )
-            )
+        self.collected.type_parameters.extend(
+            _describe_type_parameters(parameters, owner.value, owner_line)
+        )
 
     def _drop_type_parameters(self, parameters: cst.TypeParameters | None, owner: cst.Name) -> None:
         if parameters is None:
@@ -446,13 +423,14 @@ class _RewriteCollector(cst.CSTVisitor):
                 if debug_text:
                     arguments.append(ast.Constant(value=debug_text))
                 field_value = self._formatted_value(content, raw)
-                spec: ast.expr = field_value.format_spec or ast.Constant(value="")
+                spec = _plain_string(field_value.format_spec)
+                conversion = chr(field_value.conversion) if field_value.conversion >= 0 else None
                 interpolation = ast.Call(
                     func=_templatelib("Interpolation"),
                     args=[
                         field_value.value,
                         ast.Constant(value=self.module.code_for_node(content.expression)),
-                        ast.Constant(value=content.conversion),
+                        ast.Constant(value=conversion),
                         spec,
                     ],
                     keywords=[],
@@ -467,6 +445,17 @@ def _string_parts(node: cst.BaseExpression) -> list[cst.BaseString]:
     if isinstance(node, cst.BaseString):
         return [node]
     return []
+
+
+def _plain_string(format_spec: ast.expr | None) -> ast.expr:
+    """A format spec as an ``Interpolation`` holds it: a plain ``str`` when it has no fields."""
+    if format_spec is None:
+        return ast.Constant(value="")
+    if isinstance(format_spec, ast.JoinedStr):
+        texts = [v.value for v in format_spec.values if isinstance(v, ast.Constant)]
+        if len(texts) == len(format_spec.values):
+            return ast.Constant(value="".join(str(text) for text in texts))
+    return format_spec
 
 
 def _merge_constants(values: list[ast.expr]) -> list[ast.expr]:
@@ -484,26 +473,60 @@ def _merge_constants(values: list[ast.expr]) -> list[ast.expr]:
     return merged
 
 
-def _parse_embedded_expression(text: str, line: int, column: int, filename: str) -> ast.expr:
-    """Parse a replacement-field expression found at (line, byte column) of the file."""
+_ParseFunction = Callable[[str, str], tuple[ast.Module, ParseNotes]]
+
+
+def _parse_embedded_expression(
+    text: str,
+    line: int,
+    column: int,
+    filename: str,
+    parse: _ParseFunction = parse_python_with_notes,
+) -> ast.expr:
+    """Parse an expression found at (line, byte column) of the file, with its positions."""
     # "(" plus padding puts the expression at its original column; the newline before ")"
-    # ends a trailing comment inside a multi-line field.
-    snippet = "(" + " " * (column - 1) + text + "\n)"
+    # ends a trailing comment inside a multi-line f-string field.
+    if column > 0:
+        snippet, line_shift = "(" + " " * (column - 1) + text + "\n)", line - 1
+    else:
+        snippet, line_shift = "(\n" + text + "\n)", line - 2
     try:
-        module, _ = parse_python_with_notes(snippet, filename)
+        module, _ = parse(snippet, filename)
     except SyntaxError as error:
         if error.lineno is not None:
-            error.lineno += line - 1
+            error.lineno += line_shift
         if error.end_lineno is not None:
-            error.end_lineno += line - 1
+            error.end_lineno += line_shift
         raise
     statement = module.body[0] if len(module.body) == 1 else None
     if not isinstance(statement, ast.Expr):
         raise SyntaxError(
-            f"f-string field is not an expression: {text!r}", (filename, line, column + 1, text)
+            f"not a single expression: {text[:60]!r}", (filename, line, column + 1, text)
         )
-    ast.increment_lineno(statement, line - 1)
+    ast.increment_lineno(statement, line_shift)
     return statement.value
+
+
+def _describe_type_parameters(
+    parameters: cst.TypeParameters, owner: str, owner_line: int
+) -> list[TypeParameter]:
+    described: list[TypeParameter] = []
+    code = _CODEGEN_MODULE.code_for_node
+    for type_param in parameters.params:
+        param = type_param.param
+        kind: TypeParameterKind
+        bound: str | None = None
+        if isinstance(param, cst.TypeVar):
+            kind = "TypeVar"
+            if param.bound is not None:
+                bound = code(param.bound)
+        elif isinstance(param, cst.TypeVarTuple):
+            kind = "TypeVarTuple"
+        else:
+            kind = "ParamSpec"
+        default = code(type_param.default) if type_param.default is not None else None
+        described.append(TypeParameter(param.name.value, kind, bound, default, owner, owner_line))
+    return described
 
 
 class _PlaceholderSubstitution(ast.NodeTransformer):
@@ -515,13 +538,225 @@ class _PlaceholderSubstitution(ast.NodeTransformer):
         return replacement if replacement is not None else node
 
 
+def _finish(source: str, filename: str, collected: _Collected) -> tuple[ast.Module, ParseNotes]:
+    """Apply the edits, parse the 3.11 text and put the rebuilt strings in place."""
+    rewritten = _apply_edits(source, collected.edits)
+    try:
+        tree = ast.parse(rewritten, filename=filename)
+    except SyntaxError as error:
+        raise SyntaxError(
+            f"{error.msg} (after rewriting Python {NEWEST_GRAMMAR} syntax for 3.11)",
+            (filename, error.lineno, error.offset, error.text, error.end_lineno, error.end_offset),
+        ) from None
+    if collected.placeholders:
+        tree = _PlaceholderSubstitution(collected.placeholders).visit(tree)
+    notes = ParseNotes(
+        used_newer_grammar=True,
+        rewrites=tuple(sorted(collected.rewrites, key=lambda r: (r.line, r.column))),
+        type_parameters=tuple(sorted(collected.type_parameters, key=lambda p: p.owner_line)),
+    )
+    return tree, notes
+
+
+# Tier 1: tree-sitter locates the few constructs to rewrite (fast: the parser is C) ----------
+
+_TS_LANGUAGE = tree_sitter.Language(tree_sitter_python.language())
+_TS_QUERY = tree_sitter.Query(
+    _TS_LANGUAGE,
+    """
+    (function_definition type_parameters: (type_parameter) @type_parameters)
+    (class_definition type_parameters: (type_parameter) @type_parameters)
+    (type_alias_statement) @type_alias
+    (except_clause) @except_clause
+    (interpolation) @interpolation
+    ((string_start) @template_start (#match? @template_start "^[^\\"']*[tT]"))
+    """,
+)
+_TS_NOT_VALUES = frozenset({"except", "*", ":", "line_continuation", "comment", "block"})
+_TS_STRING_NODES = frozenset({"string", "concatenated_string"})
+
+
+class _TreeSitterRewriter:
+    """Collects the edits for one file from a tree-sitter tree (byte positions)."""
+
+    def __init__(self, source: str, filename: str) -> None:
+        self.source = source
+        self.data = source.encode("utf-8")
+        self.filename = filename
+        self.collected = _Collected()
+        self.blanked: list[tuple[int, int]] = []  # byte spans whose content disappears
+        self._ascii = source.isascii()
+
+    def char_offset(self, byte_offset: int) -> int:
+        if self._ascii:
+            return byte_offset
+        return len(self.data[:byte_offset].decode("utf-8", errors="replace"))
+
+    def text(self, node: tree_sitter.Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def edit(self, start_byte: int, end_byte: int, replacement: str) -> None:
+        self.collected.edits.append(
+            _Edit(self.char_offset(start_byte), self.char_offset(end_byte), replacement)
+        )
+
+    def note(self, kind: RewriteKind, node: tree_sitter.Node, detail: str) -> None:
+        row, column = node.start_point
+        self.collected.rewrites.append(SyntaxRewrite(kind, row + 1, column, detail))
+
+    def inside_blanked(self, node: tree_sitter.Node) -> bool:
+        return any(s <= node.start_byte and node.end_byte <= e for s, e in self.blanked)
+
+    def type_parameters(
+        self, node: tree_sitter.Node, owner: tree_sitter.Node, *, note: bool
+    ) -> None:
+        text = self.text(node)
+        statement = cst.parse_statement(f"class _{text}: pass")
+        if not isinstance(statement, cst.ClassDef) or statement.type_parameters is None:
+            raise SyntaxError(f"unreadable type parameters {text[:60]!r}")
+        owner_name, owner_line = self.text(owner), owner.start_point[0] + 1
+        described = _describe_type_parameters(statement.type_parameters, owner_name, owner_line)
+        self.collected.type_parameters.extend(described)
+        if note:
+            names = ", ".join(p.name for p in described)
+            self.note("type-parameters", node, f"{owner_name}[{names}]")
+
+    def drop_type_parameters(self, node: tree_sitter.Node) -> None:
+        owner = node.parent.child_by_field_name("name") if node.parent else None
+        if owner is None:
+            raise SyntaxError("type parameters without a definition")
+        self.type_parameters(node, owner, note=True)
+        self.blanked.append((node.start_byte, node.end_byte))
+        self.edit(node.start_byte, node.end_byte, "")
+
+    def type_alias(self, node: tree_sitter.Node) -> None:
+        head = node.child_by_field_name("left")
+        if head is None:
+            raise SyntaxError("type alias without a name")
+        name = head.named_children[0] if head.type != "identifier" else head
+        while name.type != "identifier" and name.named_children:
+            name = name.named_children[0]
+        parameters = [
+            c for c in (name.parent.children if name.parent else []) if c.type == "type_parameter"
+        ]
+        for parameter in parameters:
+            self.type_parameters(parameter, name, note=False)
+        self.blanked.append((node.start_byte, head.end_byte))
+        self.edit(node.start_byte, head.end_byte, self.text(name))
+        self.note("type-alias", node, f"type {self.text(name)} = ... became an assignment")
+
+    def except_group(self, node: tree_sitter.Node) -> None:
+        children = node.children
+        if not any(child.type == "," for child in children):
+            return
+        values = [c for c in children if c.type not in _TS_NOT_VALUES]
+        start, end = values[0].start_byte, values[-1].end_byte
+        # Reuse the blank before and after the types when there is one, so columns stay put.
+        if self.data[start - 1 : start] in (b" ", b"\t"):
+            self.edit(start - 1, start, "(")
+        else:
+            self.edit(start, start, "(")
+        if self.data[end : end + 1] in (b" ", b"\t"):
+            self.edit(end, end + 1, ")")
+        else:
+            self.edit(end, end, ")")
+        types = self.data[start:end].decode("utf-8", errors="replace")
+        self.note("except-group", values[0], f"except {types}:")
+
+    def string(self, node: tree_sitter.Node) -> None:
+        text = self.text(node)
+        is_template = node.type == "string_start"
+        if is_template:
+            node = self.outermost_string(node)
+            text = self.text(node)
+        elif _parses_on_this_python(text):
+            return
+        row, column = node.start_point
+        built = _parse_embedded_expression(
+            text, row + 1, column, self.filename, parse=_parse_strings_with_libcst
+        )
+        name = f"_{len(self.collected.placeholders)}"
+        self.collected.placeholders.append(_Placeholder(name, row + 1, column, built))
+        self.edit(node.start_byte, node.end_byte, name)
+        kind: RewriteKind = "t-string" if _contains_template(built) else "f-string"
+        self.note(kind, node, f"rebuilt from the Python {NEWEST_GRAMMAR} grammar")
+
+    @staticmethod
+    def outermost_string(node: tree_sitter.Node) -> tree_sitter.Node:
+        outermost = node
+        current: tree_sitter.Node | None = node
+        while current is not None:
+            if current.type in _TS_STRING_NODES:
+                outermost = current
+            current = current.parent
+        return outermost
+
+    def has_unexplained_errors(self, node: tree_sitter.Node) -> bool:
+        """Parse errors outside the blanked spans mean tree-sitter did not understand the file."""
+        if (node.is_error or node.is_missing) and not self.inside_blanked(node):
+            return True
+        return any(
+            self.has_unexplained_errors(c) for c in node.children if c.has_error or c.is_missing
+        )
+
+    def collect(self) -> _Collected | None:
+        tree = _TS_PARSER.parse(self.data)
+        captures = tree_sitter.QueryCursor(_TS_QUERY).captures(tree.root_node)
+        for node in captures.get("type_parameters", []):
+            self.drop_type_parameters(node)
+        for node in captures.get("type_alias", []):
+            self.type_alias(node)
+        if tree.root_node.has_error and self.has_unexplained_errors(tree.root_node):
+            return None
+        for node in captures.get("except_clause", []):
+            if not self.inside_blanked(node):
+                self.except_group(node)
+        strings: dict[tuple[int, int], tree_sitter.Node] = {}
+        for node in captures.get("interpolation", []) + captures.get("template_start", []):
+            outermost = self.outermost_string(node)
+            if not self.inside_blanked(outermost):
+                strings[(outermost.start_byte, outermost.end_byte)] = (
+                    node if node.type == "string_start" else outermost
+                )
+        for node in strings.values():
+            self.string(node)
+        return self.collected
+
+
+_TS_PARSER = tree_sitter.Parser(_TS_LANGUAGE)
+
+
+def _contains_template(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr == "Template" for n in ast.walk(node))
+
+
+def _rewrite_with_tree_sitter(source: str, filename: str) -> tuple[ast.Module, ParseNotes] | None:
+    """The fast tier; ``None`` when it cannot vouch for the result."""
+    try:
+        collected = _TreeSitterRewriter(source, filename).collect()
+        if collected is None or not collected.edits:
+            return None
+        return _finish(source, filename, collected)
+    except Exception:  # best effort: the exact libcst tier gives the answer
+        return None
+
+
+# Tier 2: libcst's exact parser with positions for every node (slower, but complete) ----------
+
+
+def _parse_strings_with_libcst(snippet: str, filename: str) -> tuple[ast.Module, ParseNotes]:
+    """Parse a snippet holding one string literal: ``ast`` when it can, else libcst."""
+    try:
+        return ast.parse(snippet, filename=filename), _NO_NOTES
+    except SyntaxError as error:
+        return _rewrite_with_libcst(snippet, filename, error)
+
+
 def _libcst_error(error: Exception, filename: str) -> SyntaxError:
     line = getattr(error, "raw_line", None)
     column = getattr(error, "raw_column", None)
-    message = str(error).splitlines()[0] if str(error) else type(error).__name__
     detail = getattr(error, "message", None)
-    if isinstance(detail, str) and detail:
-        message = detail
+    message = detail if isinstance(detail, str) and detail else type(error).__name__
     return SyntaxError(
         f"invalid syntax for Python {NEWEST_GRAMMAR} too: {message}",
         (
@@ -533,7 +768,7 @@ def _libcst_error(error: Exception, filename: str) -> SyntaxError:
     )
 
 
-def _parse_newer_syntax(
+def _rewrite_with_libcst(
     source: str, filename: str, first_error: SyntaxError
 ) -> tuple[ast.Module, ParseNotes]:
     try:
@@ -547,26 +782,17 @@ def _parse_newer_syntax(
         if (newer_error.lineno or 0) <= (first_error.lineno or 0):
             raise first_error from None
         raise newer_error from None
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     collector = _RewriteCollector(module, _SourceIndex(source), filename)
-    wrapper.visit(collector)
-    collected = collector.collected
-    if not collected.edits:
+    MetadataWrapper(module, unsafe_skip_copy=True).visit(collector)
+    if not collector.collected.edits:
         # Nothing of the newer grammar here: the file is broken for a reason 3.11 reports well.
         raise first_error
-    rewritten = _apply_edits(source, collected.edits)
-    try:
-        tree = ast.parse(rewritten, filename=filename)
-    except SyntaxError as error:
-        raise SyntaxError(
-            f"{error.msg} (after rewriting Python {NEWEST_GRAMMAR} syntax for 3.11)",
-            (filename, error.lineno, error.offset, error.text, error.end_lineno, error.end_offset),
-        ) from None
-    if collected.placeholders:
-        tree = _PlaceholderSubstitution(collected.placeholders).visit(tree)
-    notes = ParseNotes(
-        used_newer_grammar=True,
-        rewrites=tuple(collected.rewrites),
-        type_parameters=tuple(collected.type_parameters),
+    return _finish(source, filename, collector.collected)
+
+
+def _parse_newer_syntax(
+    source: str, filename: str, first_error: SyntaxError
+) -> tuple[ast.Module, ParseNotes]:
+    return _rewrite_with_tree_sitter(source, filename) or _rewrite_with_libcst(
+        source, filename, first_error
     )
-    return tree, notes
