@@ -181,6 +181,22 @@ def _apply_edits(source: str, edits: Sequence[_Edit]) -> str:
     return "".join(pieces)
 
 
+def _parenthesize(text: str | bytes, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Edits that wrap text[start:end] (the types of ``except A, B:``) in parentheses.
+
+    The blank before the types takes the "("; the ")" takes the blank after them, or else
+    the one after the ":" (``except A, B: pass`` becomes ``except(A, B):pass``), so the
+    body keeps its column.
+    """
+    blanks = (" ", "\t", b" ", b"\t")
+    opening = (start - 1, start, "(") if text[start - 1 : start] in blanks else (start, start, "(")
+    if text[end : end + 1] in blanks:
+        return [opening, (end, end + 1, ")")]
+    if text[end : end + 1] in (":", b":") and text[end + 1 : end + 2] in blanks:
+        return [opening, (end, end + 2, "):")]
+    return [opening, (end, end, ")")]
+
+
 def _parses_on_this_python(snippet: str) -> bool:
     try:
         ast.parse("(" + snippet + "\n)", mode="eval")
@@ -275,16 +291,8 @@ class _RewriteCollector(cst.CSTVisitor):
         if not isinstance(types, cst.Tuple) or types.lpar:
             return
         start, end = self._offsets(types)
-        source = self.index.source
-        # Reuse the blank before and after the tuple when there is one, so columns stay put.
-        if start > 0 and source[start - 1] in " \t":
-            self.collected.edits.append(_Edit(start - 1, start, "("))
-        else:
-            self.collected.edits.append(_Edit(start, start, "("))
-        if end < len(source) and source[end] in " \t":
-            self.collected.edits.append(_Edit(end, end + 1, ")"))
-        else:
-            self.collected.edits.append(_Edit(end, end, ")"))
+        for edit_start, edit_end, replacement in _parenthesize(self.index.source, start, end):
+            self.collected.edits.append(_Edit(edit_start, edit_end, replacement))
         self._note("except-group", types, f"except {self.module.code_for_node(types)}:")
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
@@ -316,12 +324,6 @@ class _RewriteCollector(cst.CSTVisitor):
         line, column = self._byte_start(node)
         end_line = code_range.end.line
         end_column = self.index.byte_column(end_line, code_range.end.column)
-        positions = {
-            "lineno": line,
-            "col_offset": column,
-            "end_lineno": end_line,
-            "end_col_offset": end_column,
-        }
         parts = list(_string_parts(node))
         if any(isinstance(part, cst.TemplatedString) for part in parts):
             built = self._template_call(parts)
@@ -329,11 +331,7 @@ class _RewriteCollector(cst.CSTVisitor):
         else:
             built = self._joined_str(parts)
             kind = "f-string"
-        for built_node in ast.walk(built):
-            if not isinstance(built_node, ast.expr) or hasattr(built_node, "lineno"):
-                continue
-            for attribute, value in positions.items():
-                setattr(built_node, attribute, value)
+        _locate(built, line, column, end_line, end_column)
         name = f"_{len(self.collected.placeholders)}"
         self.collected.placeholders.append(_Placeholder(name, line, column, built))
         self.collected.edits.append(_Edit(start, end, name))
@@ -439,6 +437,24 @@ class _RewriteCollector(cst.CSTVisitor):
         return ast.Call(func=_templatelib("Template"), args=arguments, keywords=[])
 
 
+def _locate(built: ast.expr, line: int, column: int, end_line: int, end_column: int) -> None:
+    """Give the nodes made here (not the parsed expressions) the span of the whole string."""
+    for node in ast.walk(built):
+        if isinstance(node, ast.expr) and not hasattr(node, "lineno"):
+            node.lineno, node.col_offset = line, column
+            node.end_lineno, node.end_col_offset = end_line, end_column
+
+
+def _concatenate_templates(parts: Sequence[ast.expr]) -> ast.expr:
+    """``t"a" t"{b}"`` is one ``Template``: the arguments of both, in order."""
+    arguments: list[ast.expr] = []
+    for part in parts:
+        if not (isinstance(part, ast.Call) and _contains_template(part.func)):
+            raise SyntaxError("cannot mix t-string literals with string or bytes literals")
+        arguments.extend(part.args)
+    return ast.Call(func=_templatelib("Template"), args=_merge_constants(arguments), keywords=[])
+
+
 def _string_parts(node: cst.BaseExpression) -> list[cst.BaseString]:
     if isinstance(node, cst.ConcatenatedString):
         return _string_parts(node.left) + _string_parts(node.right)
@@ -538,6 +554,23 @@ class _PlaceholderSubstitution(ast.NodeTransformer):
         return replacement if replacement is not None else node
 
 
+_POSITIONED_NODES = (ast.expr, ast.stmt, ast.excepthandler, ast.arg, ast.keyword)
+
+
+def _restore_end_positions(tree: ast.Module, placeholders: Sequence[_Placeholder]) -> None:
+    """Nodes that ended with a placeholder name end where the original string ended."""
+    original_ends: dict[tuple[int, int], tuple[int | None, int | None]] = {
+        (p.line, p.column + len(p.name)): (p.node.end_lineno, p.node.end_col_offset)
+        for p in placeholders
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, _POSITIONED_NODES) or node.end_lineno is None:
+            continue
+        original = original_ends.get((node.end_lineno, node.end_col_offset or 0))
+        if original is not None:
+            node.end_lineno, node.end_col_offset = original
+
+
 def _finish(source: str, filename: str, collected: _Collected) -> tuple[ast.Module, ParseNotes]:
     """Apply the edits, parse the 3.11 text and put the rebuilt strings in place."""
     rewritten = _apply_edits(source, collected.edits)
@@ -549,6 +582,7 @@ def _finish(source: str, filename: str, collected: _Collected) -> tuple[ast.Modu
             (filename, error.lineno, error.offset, error.text, error.end_lineno, error.end_offset),
         ) from None
     if collected.placeholders:
+        _restore_end_positions(tree, collected.placeholders)
         tree = _PlaceholderSubstitution(collected.placeholders).visit(tree)
     notes = ParseNotes(
         used_newer_grammar=True,
@@ -651,15 +685,8 @@ class _TreeSitterRewriter:
             return
         values = [c for c in children if c.type not in _TS_NOT_VALUES]
         start, end = values[0].start_byte, values[-1].end_byte
-        # Reuse the blank before and after the types when there is one, so columns stay put.
-        if self.data[start - 1 : start] in (b" ", b"\t"):
-            self.edit(start - 1, start, "(")
-        else:
-            self.edit(start, start, "(")
-        if self.data[end : end + 1] in (b" ", b"\t"):
-            self.edit(end, end + 1, ")")
-        else:
-            self.edit(end, end, ")")
+        for edit_start, edit_end, replacement in _parenthesize(self.data, start, end):
+            self.edit(edit_start, edit_end, replacement)
         types = self.data[start:end].decode("utf-8", errors="replace")
         self.note("except-group", values[0], f"except {types}:")
 
@@ -672,14 +699,24 @@ class _TreeSitterRewriter:
         elif _parses_on_this_python(text):
             return
         row, column = node.start_point
-        built = _parse_embedded_expression(
-            text, row + 1, column, self.filename, parse=_parse_strings_with_libcst
-        )
+        if is_template and node.type == "concatenated_string":
+            # libcst rejects concatenated t-strings: build each one, then join them.
+            parts = [self.build_string(c) for c in node.named_children if c.type == "string"]
+            built = _concatenate_templates(parts)
+            _locate(built, row + 1, column, node.end_point[0] + 1, node.end_point[1])
+        else:
+            built = self.build_string(node)
         name = f"_{len(self.collected.placeholders)}"
         self.collected.placeholders.append(_Placeholder(name, row + 1, column, built))
         self.edit(node.start_byte, node.end_byte, name)
         kind: RewriteKind = "t-string" if _contains_template(built) else "f-string"
         self.note(kind, node, f"rebuilt from the Python {NEWEST_GRAMMAR} grammar")
+
+    def build_string(self, node: tree_sitter.Node) -> ast.expr:
+        row, column = node.start_point
+        return _parse_embedded_expression(
+            self.text(node), row + 1, column, self.filename, parse=_parse_strings_with_libcst
+        )
 
     @staticmethod
     def outermost_string(node: tree_sitter.Node) -> tree_sitter.Node:
@@ -752,19 +789,22 @@ def _parse_strings_with_libcst(snippet: str, filename: str) -> tuple[ast.Module,
         return _rewrite_with_libcst(snippet, filename, error)
 
 
+_LIBCST_ERROR_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
 def _libcst_error(error: Exception, filename: str) -> SyntaxError:
-    line = getattr(error, "raw_line", None)
-    column = getattr(error, "raw_column", None)
     detail = getattr(error, "message", None)
     message = detail if isinstance(detail, str) and detail else type(error).__name__
+    # The native parser's "error at LINE:COLUMN" is where it failed; raw_line is not always.
+    position = _LIBCST_ERROR_POSITION.search(message)
+    line: int | None = int(position.group(1)) if position else None
+    column: int | None = int(position.group(2)) if position else None
+    if line is None and isinstance(getattr(error, "raw_line", None), int):
+        line, column = error.raw_line, error.raw_column + 1  # type: ignore[attr-defined]
+    message = _LIBCST_ERROR_POSITION.sub("", message).replace("parser error: :", "").strip()
     return SyntaxError(
         f"invalid syntax for Python {NEWEST_GRAMMAR} too: {message}",
-        (
-            filename,
-            line if isinstance(line, int) else None,
-            column + 1 if isinstance(column, int) else None,
-            None,
-        ),
+        (filename, line, column, None),
     )
 
 
