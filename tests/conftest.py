@@ -2,6 +2,8 @@
 
 ``live_worker`` needs a Redis broker (``./dev test`` starts one; so does CI). Tests that use it
 must also use ``transactional_db``: the worker is another process and only sees committed rows.
+It reads its configuration from the environment, so ``settings`` fixture overrides made in the
+test process do not reach it (``MEDIA_ROOT`` is ``$AUDIT_DATA_DIR/storage`` on both sides).
 """
 
 from __future__ import annotations
