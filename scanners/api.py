@@ -1,82 +1,102 @@
 """The engine's entry point: ``scan(root, options) -> ScanResult``.
 
-Minimal first cut (the call boundary): discovers Python files, parses them, and reports
-``time.sleep`` written directly inside an ``async def``. The project model, the detector
-registry, Semgrep and artifact ingestion plug in here.
+Stages: build the project model (discover, summarize in a process pool, link), run the
+registered detectors, run Semgrep when enabled and available, merge, rank by blast radius and
+fingerprint.
 """
 
 from __future__ import annotations
 
-import ast
-import os
+import importlib
+import platform
 import time
 from pathlib import Path
 
-from scanners.catalog import category
-from scanners.findings import Finding, ScanOptions, ScanResult, SkippedFile
+from scanners.detectors.registry import run_detectors
+from scanners.findings import Finding, ScanOptions, ScanResult
 from scanners.fingerprint import assign_fingerprints
+from scanners.project.build import build_project
+from scanners.ranking import rank
 
-ENGINE_VERSION = "0.1.0"
-_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "site-packages", "build", "dist"}
+ENGINE_VERSION = "0.2.0"
+
+# Share of the progress bar per stage.
+_PROGRESS = {"parse": (0.0, 60.0), "analyse": (60.0, 85.0), "semgrep": (85.0, 98.0)}
 
 
-def _discover(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-        found.extend(Path(dirpath) / name for name in sorted(filenames) if name.endswith(".py"))
-    return found
+def _run_semgrep(
+    root: Path, paths: list[str], options: ScanOptions, result: ScanResult
+) -> list[Finding]:
+    """Semgrep with our rule pack, when its runner is installed; its problems are warnings."""
+    try:
+        runner = importlib.import_module("scanners.semgrep.runner")
+    except ImportError:
+        result.warnings.append("semgrep: runner not available in this build; skipped")
+        return []
+    run = runner.run_semgrep(root, paths, options)
+    result.warnings.extend(f"semgrep: {warning}" for warning in run.warnings)
+    if run.version:
+        result.versions["semgrep"] = run.version
+    result.timings["semgrep"] = run.seconds
+    findings: list[Finding] = list(run.findings)
+    return findings
+
+
+def _merge(engine: list[Finding], semgrep: list[Finding]) -> list[Finding]:
+    if not semgrep:
+        return engine
+    try:
+        merge = importlib.import_module("scanners.merge")
+    except ImportError:
+        return [*engine, *semgrep]
+    merged: list[Finding] = merge.merge_findings(engine, semgrep)
+    return merged
 
 
 def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
+    """Scan the Python service under ``root``. Bad files are skipped, never fatal."""
     options = options or ScanOptions()
     root = root.resolve()
     started = time.perf_counter()
-    result = ScanResult(root=root, versions={"engine": ENGINE_VERSION})
-    sleep = category("ASYNC-BLOCKING-SLEEP")
-    lines = 0
-    files = _discover(root)
-    for index, file in enumerate(files):
-        rel = file.relative_to(root).as_posix()
-        try:
-            source = file.read_text(encoding="utf-8")
-            tree = ast.parse(source, filename=rel)
-        except UnicodeDecodeError:
-            result.skipped.append(SkippedFile(rel, "not UTF-8"))
-            continue
-        except SyntaxError as exc:
-            result.skipped.append(SkippedFile(rel, f"syntax error at line {exc.lineno}: {exc.msg}"))
-            continue
-        source_lines = source.splitlines()
-        lines += len(source_lines)
-        for func in ast.walk(tree):
-            if not isinstance(func, ast.AsyncFunctionDef):
-                continue
-            for node in ast.walk(func):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "sleep"
-                    and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id == "time"
-                ):
-                    result.findings.append(
-                        Finding(
-                            rule_id="blocking-sleep-in-async",
-                            category=sleep.id,
-                            severity=sleep.severity,
-                            title="time.sleep blocks the event loop",
-                            message=f"time.sleep() inside async def {func.name}() blocks the loop.",
-                            path=rel,
-                            start_line=node.lineno,
-                            start_col=node.col_offset + 1,
-                            enclosing=func.name,
-                            snippet=source_lines[node.lineno - 1],
-                            remediation=sleep.remediation,
-                        )
-                    )
-        options.report("analyse", 100.0 * (index + 1) / max(1, len(files)))
+    result = ScanResult(
+        root=root,
+        versions={"engine": ENGINE_VERSION, "python": platform.python_version()},
+    )
+    if not root.is_dir():
+        result.warnings.append(f"{root} is not a directory; nothing scanned")
+        return result
+
+    def report(stage: str, fraction: float) -> None:
+        low, high = _PROGRESS[stage]
+        options.report(stage, low + (high - low) * fraction)
+
+    outcome = build_project(root, options, report)
+    project = outcome.project
+    result.skipped = outcome.skipped
+    result.timings.update(outcome.timings)
+
+    stage_started = time.perf_counter()
+    findings, failures = run_detectors(project)
+    result.warnings.extend(f"detector {f.rule_id} failed: {f.error}" for f in failures)
+    result.timings["detectors"] = time.perf_counter() - stage_started
+    report("analyse", 1.0)
+
+    semgrep: list[Finding] = []
+    if options.semgrep:
+        paths = sorted(module.path for module in project.modules.values())
+        semgrep = _run_semgrep(root, paths, options, result)
+        report("semgrep", 1.0)
+    findings = _merge(findings, semgrep)
+
+    result.findings = rank(findings)
     assign_fingerprints(result.findings)
-    result.stats = {"files": len(files) - len(result.skipped), "lines": lines}
+    result.stats = {
+        "files": len(project.modules),
+        "lines": outcome.lines,
+        "skipped": len(result.skipped),
+        **project.stats(),
+        "findings": len(result.findings),
+    }
     result.timings["total"] = time.perf_counter() - started
+    options.report("done", 100.0)
     return result

@@ -1,0 +1,1 @@
+"""Event loop and async correctness checks (the ASYNC-* catalog categories)."""

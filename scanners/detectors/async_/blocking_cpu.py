@@ -1,0 +1,46 @@
+"""Detector for ASYNC-BLOCKING-CPU."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanners.detectors.async_.blocking import find_blocking
+from scanners.detectors.registry import detector
+from scanners.findings import Finding
+from scanners.project.model import Project
+
+RULE_ID = "blocking-cpu-in-async"
+CATEGORY = "ASYNC-BLOCKING-CPU"
+
+
+@detector(RULE_ID, CATEGORY)
+def blocking_cpu(project: Project) -> Iterator[Finding]:
+    """CPU-heavy work on the event loop.
+
+    ## What it does
+    Finds known CPU-heavy calls (password hashing, `.predict()`/`.fit()`, pandas
+    `read_csv`/`to_csv`, PIL image work, `json.dumps/loads` of whole payloads inside a route)
+    in code that runs on the event loop: inside an `async def`, or in a sync
+    function that an `async def` calls (across modules) without a hand-off to a thread.
+
+    ## Why is this bad?
+    The event loop runs one thing at a time. While the CPU-bound call waits, every other
+    request the
+    worker serves waits too: latency grows with load and health checks time out.
+    Code reached only through `asyncio.to_thread`, `run_in_executor`,
+    `run_in_threadpool`, `anyio.to_thread.run_sync`, `def` routes and dependencies,
+    plain-`def` background tasks, threads, scripts, migrations and tests is not reported.
+
+    ## Example
+    ```python
+    async def register(payload: UserIn):
+        hashed = pwd_context.hash(payload.password)
+    ```
+
+    ## Use instead
+    ```python
+    async def register(payload: UserIn):
+        hashed = await run_in_threadpool(pwd_context.hash, payload.password)
+    ```
+    """
+    return find_blocking(project, CATEGORY, RULE_ID)

@@ -1,0 +1,47 @@
+"""Detector for ASYNC-BLOCKING-FILE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanners.detectors.async_.blocking import find_blocking
+from scanners.detectors.registry import detector
+from scanners.findings import Finding
+from scanners.project.model import Project
+
+RULE_ID = "blocking-file-io-in-async"
+CATEGORY = "ASYNC-BLOCKING-FILE"
+
+
+@detector(RULE_ID, CATEGORY)
+def blocking_file(project: Project) -> Iterator[Finding]:
+    """Sync file I/O on the event loop.
+
+    ## What it does
+    Finds sync file I/O (`open()`, `Path.read_text/write_bytes/...`, `shutil.copy*`,
+    `os.remove/rename/listdir/walk`, `json.load(f)`) in code that runs on the event loop:
+    inside an `async def`, or in a sync
+    function that an `async def` calls (across modules) without a hand-off to a thread.
+
+    ## Why is this bad?
+    The event loop runs one thing at a time. While the disk waits, every other request the
+    worker serves waits too: latency grows with load and health checks time out.
+    Code reached only through `asyncio.to_thread`, `run_in_executor`,
+    `run_in_threadpool`, `anyio.to_thread.run_sync`, `def` routes and dependencies,
+    plain-`def` background tasks, threads, scripts, migrations and tests is not reported.
+
+    ## Example
+    ```python
+    async def save(data: bytes):
+        with open(TARGET, "wb") as fh:
+            fh.write(data)
+    ```
+
+    ## Use instead
+    ```python
+    async def save(data: bytes):
+        async with aiofiles.open(TARGET, "wb") as fh:
+            await fh.write(data)
+    ```
+    """
+    return find_blocking(project, CATEGORY, RULE_ID)

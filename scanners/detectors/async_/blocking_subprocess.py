@@ -1,0 +1,46 @@
+"""Detector for ASYNC-BLOCKING-SUBPROCESS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanners.detectors.async_.blocking import find_blocking
+from scanners.detectors.registry import detector
+from scanners.findings import Finding
+from scanners.project.model import Project
+
+RULE_ID = "blocking-subprocess-in-async"
+CATEGORY = "ASYNC-BLOCKING-SUBPROCESS"
+
+
+@detector(RULE_ID, CATEGORY)
+def blocking_subprocess(project: Project) -> Iterator[Finding]:
+    """A blocking subprocess call on the event loop.
+
+    ## What it does
+    Finds `subprocess.run/call/check_call/check_output`, `Popen(...).wait/communicate`,
+    `os.system` and `os.popen` in code that runs on the event loop: inside an `async def`, or
+    in a sync
+    function that an `async def` calls (across modules) without a hand-off to a thread.
+
+    ## Why is this bad?
+    The event loop runs one thing at a time. While the child process waits, every other request the
+    worker serves waits too: latency grows with load and health checks time out.
+    Code reached only through `asyncio.to_thread`, `run_in_executor`,
+    `run_in_threadpool`, `anyio.to_thread.run_sync`, `def` routes and dependencies,
+    plain-`def` background tasks, threads, scripts, migrations and tests is not reported.
+
+    ## Example
+    ```python
+    async def thumbnail(path: str):
+        subprocess.run(["convert", path, "thumb.jpg"], check=True)
+    ```
+
+    ## Use instead
+    ```python
+    async def thumbnail(path: str):
+        proc = await asyncio.create_subprocess_exec("convert", path, "thumb.jpg")
+        await proc.wait()
+    ```
+    """
+    return find_blocking(project, CATEGORY, RULE_ID)

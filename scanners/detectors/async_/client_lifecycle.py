@@ -1,0 +1,99 @@
+"""Detector for ASYNC-CLIENT-LIFECYCLE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanners.detectors.base import make_call_finding
+from scanners.detectors.registry import detector
+from scanners.findings import Finding
+from scanners.project.model import FunctionInfo, Project, is_offloop_path
+from scanners.project.summary import CallSite
+
+RULE_ID = "async-client-per-request"
+CATEGORY = "ASYNC-CLIENT-LIFECYCLE"
+
+# Client type -> keyword arguments that set connection limits.
+ASYNC_CLIENTS: dict[str, tuple[str, ...]] = {
+    "httpx.AsyncClient": ("limits", "transport"),
+    "aiohttp.ClientSession": ("connector",),
+}
+
+
+def _has_limits(site: CallSite, keywords: tuple[str, ...]) -> bool:
+    return any(key in keywords or key is None for key, _value in site.kwargs)
+
+
+def _lifecycle_problem(
+    project: Project,
+    info: FunctionInfo,
+    site: CallSite,
+    long_lived: set[str],
+    keywords: tuple[str, ...],
+) -> str:
+    fs = info.summary
+    stored_globally = site.usage == "assign" and site.target in fs.global_names
+    if fs.is_module_body:
+        return "created at import time instead of in the app's lifespan"
+    if info.fid in long_lived or stored_globally:
+        if not _has_limits(site, keywords):
+            return "created without explicit connection limits"
+        return ""
+    if project.is_route(info.fid) or project.routes_reaching(info.fid):
+        return "created for every request"
+    return ""
+
+
+@detector(RULE_ID, CATEGORY)
+def client_lifecycle(project: Project) -> Iterator[Finding]:
+    """An async HTTP client created per request, at import time, or without limits.
+
+    ## What it does
+    Finds `httpx.AsyncClient(...)` and `aiohttp.ClientSession(...)` created inside a route or a
+    helper that routes call (a new client, connection pool and TLS handshake per request),
+    created at module level (import time, outside any event loop and never closed), or created
+    in the lifespan/startup code without explicit connection limits.
+
+    ## Why is this bad?
+    A client per request defeats connection pooling: every request pays for DNS, TCP and TLS
+    set-up, and under load the service opens sockets without bound. A client made at import
+    time is bound to no loop and never closed. Without limits one slow upstream can exhaust
+    file descriptors.
+
+    ## Example
+    ```python
+    async def notify(url: str, payload: dict) -> None:
+        async with httpx.AsyncClient() as client:
+            await client.post(url, json=payload)
+    ```
+
+    ## Use instead
+    ```python
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=10)
+        async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+            app.state.http = client
+            yield
+    ```
+    """
+    long_lived = {event.target for event in project.fastapi.events if event.target}
+    for info in project.functions():
+        if is_offloop_path(info.path) or not info.summary.calls:
+            continue
+        for site, callee in zip(info.summary.calls, project.resolved_calls(info), strict=True):
+            if callee is None or callee[0] != "ext" or callee[1] not in ASYNC_CLIENTS:
+                continue
+            problem = _lifecycle_problem(project, info, site, long_lived, ASYNC_CLIENTS[callee[1]])
+            if not problem:
+                continue
+            client = callee[1]
+            yield make_call_finding(
+                project,
+                info,
+                site,
+                rule_id=RULE_ID,
+                category_id=CATEGORY,
+                message=f"{client}() {problem}.",
+                reach=project.reach_labels(info.fid),
+            )

@@ -1,0 +1,355 @@
+"""The project model shared by every detector: see ``scanners.project`` for the tour."""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from scanners.findings import WitnessStep
+from scanners.project.fastapi import FastAPIModel, Route
+from scanners.project.resolve import Resolver, Value, fid_of, split_fid
+from scanners.project.summary import CallSite, FunctionSummary, ModuleSummary
+
+# Path parts that mark code which never runs on the service's event loop.
+OFFLOOP_DIR_NAMES = frozenset(
+    {
+        "tests",
+        "test",
+        "testing",
+        "scripts",
+        "script",
+        "bin",
+        "migrations",
+        "alembic",
+        "examples",
+        "example",
+        "docs",
+        "benchmarks",
+        "tools",
+        "devtools",
+        "fixtures",
+    }
+)
+OFFLOOP_FILE_NAMES = frozenset(
+    {"conftest.py", "setup.py", "noxfile.py", "fabfile.py", "manage.py", "tasks.py", "env.py"}
+)
+
+
+def is_offloop_path(path: str) -> bool:
+    """Tests, CLI scripts and migrations: code the service's event loop never runs."""
+    parts = path.split("/")
+    name = parts[-1]
+    if name in OFFLOOP_FILE_NAMES or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in OFFLOOP_DIR_NAMES for part in parts[:-1])
+
+
+@dataclass(frozen=True)
+class CallEdge:
+    caller: str  # fid
+    callee: str  # fid
+    site: CallSite | None  # None for a dependency edge (route -> Depends(dep))
+    kind: str = "call"  # "call" or "depends"
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    fid: str
+    module: ModuleSummary
+    summary: FunctionSummary
+
+    @property
+    def path(self) -> str:
+        return self.module.path
+
+    @property
+    def display(self) -> str:
+        """Dotted qualified name, e.g. "app.services.rates.fetch_rates"."""
+        module, qualname = split_fid(self.fid)
+        if qualname == "<module>":
+            return module
+        return f"{module}.{qualname}" if module else qualname
+
+
+class Project:
+    """Modules, symbols, resolved imports, call graph, FastAPI routes and event-loop reach.
+
+    Built once per scan by ``scanners.project.build.build_project``; read-only afterwards.
+    """
+
+    def __init__(self, root: Path, modules: list[ModuleSummary]) -> None:
+        self.root = root
+        self.modules: dict[str, ModuleSummary] = {}
+        for summary in sorted(modules, key=lambda m: m.path):
+            # Two files can map to one dotted name (scripts/x.py, tools/x.py): keep both by path.
+            name = summary.module
+            if name in self.modules:
+                name = summary.path[:-3].replace("/", ".")
+                summary.module = name
+            self.modules[name] = summary
+        self.by_path: dict[str, ModuleSummary] = {m.path: m for m in self.modules.values()}
+        self.resolver = Resolver(self.modules)
+        self._resolved_calls: dict[str, list[Value | None]] = {}
+        self.edges_out: dict[str, list[CallEdge]] = {}
+        self.edges_in: dict[str, list[CallEdge]] = {}
+        self._line_cache: dict[str, list[str]] = {}
+        self.fastapi = FastAPIModel(self.resolver)
+        self._build_call_graph()
+
+    # -- symbols --------------------------------------------------------------------------------
+    def functions(self) -> Iterator[FunctionInfo]:
+        """Every function, method, lambda and module body."""
+        for summary in self.modules.values():
+            for qualname, fs in summary.functions.items():
+                yield FunctionInfo(fid_of(summary.module, qualname), summary, fs)
+
+    def function(self, fid: str) -> FunctionInfo | None:
+        found = self.resolver.function(fid)
+        if found is None:
+            return None
+        return FunctionInfo(fid, found[0], found[1])
+
+    def resolve(self, info: FunctionInfo, expr: tuple[object, ...]) -> Value | None:
+        """Resolve an expression written inside ``info`` (see ``scanners.project.resolve``)."""
+        return self.resolver.resolve(info.module, info.summary, expr)
+
+    def resolved_calls(self, info: FunctionInfo) -> list[Value | None]:
+        """The resolved callee of each of ``info.summary.calls``, in order."""
+        cached = self._resolved_calls.get(info.fid)
+        if cached is None:
+            cached = [
+                self.resolver.resolve(info.module, info.summary, s.func) for s in info.summary.calls
+            ]
+            self._resolved_calls[info.fid] = cached
+        return cached
+
+    def source_line(self, path: str, line: int) -> str:
+        lines = self._line_cache.get(path)
+        if lines is None:
+            try:
+                text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            lines = text.splitlines()
+            self._line_cache[path] = lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    # -- call graph -----------------------------------------------------------------------------
+    def _callee_fid(self, value: Value | None) -> str:
+        if value is None:
+            return ""
+        if value[0] == "func":
+            return str(value[1])
+        if value[0] == "class":
+            init = self.resolver.class_member(value[1], "__init__")
+            if init is not None and init[0] == "func":
+                return str(init[1])
+        if value[0] == "inst" and ":" in value[1]:
+            dunder = self.resolver.instance_attribute(value[1], "__call__")
+            if dunder is not None and dunder[0] == "func":
+                return str(dunder[1])
+        return ""
+
+    def _build_call_graph(self) -> None:
+        recursion = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(recursion, 10000))
+        try:
+            for info in self.functions():
+                out: list[CallEdge] = []
+                for site, value in zip(info.summary.calls, self.resolved_calls(info), strict=True):
+                    callee = self._callee_fid(value)
+                    if callee:
+                        out.append(CallEdge(info.fid, callee, site))
+                for dependency in self.fastapi.depends_of.get(info.fid, ()):
+                    out.append(CallEdge(info.fid, dependency, None, "depends"))
+                if out:
+                    self.edges_out[info.fid] = out
+                    for edge in out:
+                        self.edges_in.setdefault(edge.callee, []).append(edge)
+        finally:
+            sys.setrecursionlimit(recursion)
+
+    # -- routes ---------------------------------------------------------------------------------
+    @property
+    def routes(self) -> list[Route]:
+        return self.fastapi.routes
+
+    @cached_property
+    def route_handlers(self) -> dict[str, list[Route]]:
+        handlers: dict[str, list[Route]] = {}
+        for route in self.routes:
+            handlers.setdefault(route.handler, []).append(route)
+        return handlers
+
+    def is_route(self, fid: str) -> bool:
+        return fid in self.route_handlers
+
+    def is_dependency(self, fid: str) -> bool:
+        return fid in self.fastapi.dependency_fids
+
+    def _route_dependency_edges(self) -> dict[str, list[str]]:
+        """Route handler -> dependencies declared on the route, its routers and its app."""
+        extra: dict[str, list[str]] = {}
+        for route in self.routes:
+            if route.dependencies:
+                extra.setdefault(route.handler, []).extend(route.dependencies)
+        return extra
+
+    # -- event-loop reachability ----------------------------------------------------------------
+    def _is_async(self, fid: str) -> bool:
+        info = self.function(fid)
+        return info is not None and info.summary.is_async
+
+    def _loop_successors(
+        self, fid: str, extra: dict[str, list[str]]
+    ) -> Iterator[tuple[str, CallSite | None, str]]:
+        for edge in self.edges_out.get(fid, ()):
+            if edge.kind == "depends" and not self._is_async(edge.callee):
+                continue  # a `def` dependency runs in FastAPI's threadpool
+            yield edge.callee, edge.site, edge.kind
+        for dependency in extra.get(fid, ()):
+            if self._is_async(dependency):
+                yield dependency, None, "depends"
+
+    @cached_property
+    def _loop_reach(self) -> tuple[dict[str, tuple[str, CallSite | None, str] | None], set[str]]:
+        """BFS over call edges from async code: parents for witness paths, route sources first."""
+        extra = self._route_dependency_edges()
+        parents: dict[str, tuple[str, CallSite | None, str] | None] = {}
+        async_roots: list[str] = []
+        route_roots: list[str] = []
+        for info in self.functions():
+            if info.summary.is_async and not is_offloop_path(info.path):
+                if self.is_route(info.fid):
+                    route_roots.append(info.fid)
+                else:
+                    async_roots.append(info.fid)
+        for phase in (route_roots, async_roots):
+            queue: deque[str] = deque()
+            for fid in phase:
+                if fid not in parents:
+                    parents[fid] = None
+                    queue.append(fid)
+            while queue:
+                current = queue.popleft()
+                for callee, site, kind in self._loop_successors(current, extra):
+                    if callee not in parents:
+                        parents[callee] = (current, site, kind)
+                        queue.append(callee)
+        return parents, set(route_roots)
+
+    def on_loop(self, fid: str) -> bool:
+        """Can this function run on the event loop (async, or called from async code without a
+        hand-off)? Code reached only from tests, scripts and migrations is not."""
+        return fid in self._loop_reach[0]
+
+    def witness(self, fid: str) -> list[WitnessStep]:
+        """route -> helper -> ... -> ``fid`` (each step at the call into the next one)."""
+        parents = self._loop_reach[0]
+        if fid not in parents:
+            return []
+        chain: list[tuple[str, CallSite | None, str]] = []
+        current = fid
+        seen = {fid}
+        while True:
+            parent = parents.get(current)
+            if parent is None:
+                break
+            chain.append((current, parent[1], parent[2]))
+            current = parent[0]
+            if current in seen:
+                break
+            seen.add(current)
+        steps: list[WitnessStep] = []
+        head = self.function(current)
+        if head is not None:
+            routes = self.route_handlers.get(current)
+            note = (
+                routes[0].label
+                if routes
+                else ("async def" if head.summary.is_async else "function")
+            )
+            steps.append(WitnessStep(head.path, head.summary.line, head.display, note))
+        for callee, site, kind in reversed(chain):
+            caller_step = steps[-1] if steps else None
+            target = self.function(callee)
+            if target is None:
+                continue
+            if site is not None and caller_step is not None:
+                steps[-1] = WitnessStep(
+                    caller_step.path, site.line, caller_step.function, caller_step.note
+                )
+            note = (
+                f"Depends({target.summary.name})"
+                if kind == "depends"
+                else f"calls {target.summary.name}()"
+            )
+            steps.append(WitnessStep(target.path, target.summary.line, target.display, note))
+        return steps
+
+    @cached_property
+    def _route_bits(self) -> tuple[list[Route], dict[str, int]]:
+        """Which routes reach each function on the loop, as bitsets over ``routes``."""
+        extra = self._route_dependency_edges()
+        routes = self.routes
+        bits: dict[str, int] = {}
+        for index, route in enumerate(routes):
+            if self._is_async(route.handler):
+                bits[route.handler] = bits.get(route.handler, 0) | (1 << index)
+        # Propagate along loop edges until nothing changes (worklist, monotone).
+        queue: deque[str] = deque(bits)
+        queued = set(queue)
+        while queue:
+            current = queue.popleft()
+            queued.discard(current)
+            value = bits[current]
+            for callee, _site, _kind in self._loop_successors(current, extra):
+                old = bits.get(callee, 0)
+                new = old | value
+                if new != old:
+                    bits[callee] = new
+                    if callee not in queued:
+                        queued.add(callee)
+                        queue.append(callee)
+        return routes, bits
+
+    def routes_reaching(self, fid: str) -> list[Route]:
+        """Routes whose request handling runs ``fid`` on the event loop."""
+        routes, bits = self._route_bits
+        value = bits.get(fid, 0)
+        found = []
+        index = 0
+        while value:
+            if value & 1:
+                found.append(routes[index])
+            value >>= 1
+            index += 1
+        return found
+
+    def reach_labels(self, fid: str) -> tuple[str, ...]:
+        return tuple(sorted({route.label for route in self.routes_reaching(fid)}))
+
+    def referenced_functions(self) -> set[str]:
+        """Functions passed around as values (callbacks, hand-offs, dependencies)."""
+        found: set[str] = set(self.fastapi.dependency_fids)
+        for handoff in self.fastapi.handoffs:
+            if handoff.target:
+                found.add(handoff.target)
+        for event in self.fastapi.events:
+            if event.target:
+                found.add(event.target)
+        return found
+
+    def stats(self) -> dict[str, int]:
+        functions = sum(len(m.functions) - 1 for m in self.modules.values())
+        return {
+            "modules": len(self.modules),
+            "functions": functions,
+            "classes": sum(len(m.classes) for m in self.modules.values()),
+            "routes": len(self.routes),
+            "call_edges": sum(len(v) for v in self.edges_out.values()),
+        }
