@@ -217,7 +217,9 @@ def _decode_literal(text: str, raw: bool) -> str:
 
 
 def _templatelib(attribute: str) -> ast.expr:
-    string_module = ast.Attribute(value=ast.Name(id="string", ctx=ast.Load()), attr="templatelib")
+    string_module = ast.Attribute(
+        value=ast.Name(id="string", ctx=ast.Load()), attr="templatelib", ctx=ast.Load()
+    )
     return ast.Attribute(value=string_module, attr=attribute, ctx=ast.Load())
 
 
@@ -540,7 +542,11 @@ def _describe_type_parameters(
             kind = "TypeVarTuple"
         else:
             kind = "ParamSpec"
-        default = code(type_param.default) if type_param.default is not None else None
+        default = (
+            type_param.star + code(type_param.default)  # "*" of ``*Ts = *tuple[int]``
+            if type_param.default is not None
+            else None
+        )
         described.append(TypeParameter(param.name.value, kind, bound, default, owner, owner_line))
     return described
 
