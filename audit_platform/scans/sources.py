@@ -273,7 +273,8 @@ def _extract_zip(archive: Path, root: Path, budget: _Budget, report: ExtractionR
                 if stat.S_ISLNK(mode):
                     report.skipped.append((info.filename, "link (links are never extracted)"))
                     continue
-                if mode and not stat.S_ISREG(mode):
+                # Zips written without a file type (only permission bits) hold regular files.
+                if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
                     report.skipped.append((info.filename, "device, FIFO or other special file"))
                     continue
                 budget.add_file()
