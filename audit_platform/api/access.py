@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
@@ -53,11 +53,11 @@ class Caller:
         return self.project_token is not None or bool(self.user.is_authenticated)
 
     @property
-    def acting_user(self) -> AbstractBaseUser | None:
+    def acting_user(self) -> User | None:
         """The user recorded as actor on events: the person, or the CI token's creator."""
         if self.project_token is not None:
             return self.project_token.created_by
-        return self.user if self.user.is_authenticated else None
+        return self.user if isinstance(self.user, User) else None
 
     @cached_property
     def roles(self) -> dict[int, str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, generics, permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -30,8 +30,8 @@ class IsCaller(permissions.BasePermission):
         return Caller.from_request(request).is_authenticated
 
 
-class ApiViewMixin:
-    """Mixed into every API view (before DRF's view class)."""
+class ApiView(generics.GenericAPIView[Any]):
+    """The base of every API view."""
 
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [IsCaller]
@@ -39,8 +39,6 @@ class ApiViewMixin:
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
     schema = AutoSchema()
-    request: Request
-    kwargs: dict[str, Any]
 
     def get_exception_handler(self) -> Any:
         return api_exception_handler
@@ -48,10 +46,10 @@ class ApiViewMixin:
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         # Before anything reads the body: files stream to disk, with a byte limit.
         request.upload_handlers = [LimitedTemporaryFileUploadHandler(request)]
-        return super().initialize_request(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+        return super().initialize_request(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         check_declared_length(request._request)
 
     @cached_property

@@ -244,7 +244,7 @@ def _p95_by_endpoint(scan: Scan) -> dict[tuple[str, str], float]:
     rows = EndpointLoadStat.objects.filter(scan=scan, p95_ms__isnull=False).values_list(
         "method", "endpoint", "p95_ms"
     )
-    return {(method, endpoint): float(p95) for method, endpoint, p95 in rows}
+    return {(method, endpoint): float(p95) for method, endpoint, p95 in rows if p95 is not None}
 
 
 def _label(key: tuple[str, str]) -> str:

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -60,9 +60,7 @@ class KeysetPagination(BasePagination):
     """DRF pagination class; the view names the ordering with ``get_ordering()`` and may give
     ``cursor_value_parser`` when the ordering field does not round-trip through JSON."""
 
-    def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: Any = None
-    ) -> list[Any]:
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         ordering: str = view.get_ordering() if view is not None else "-id"
         parser = getattr(view, "cursor_value_parser", None)
         descending = ordering.startswith("-")

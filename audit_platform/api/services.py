@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ def project_token_create(
     *,
     project: Project,
     name: str,
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     scopes: Iterable[str] = DEFAULT_PROJECT_SCOPES,
 ) -> tuple[ProjectToken, str]:
     """Create a CI token; returns the row and the plaintext, which is never retrievable again."""
@@ -51,7 +51,7 @@ def project_token_create(
 
 @transaction.atomic
 def personal_token_create(
-    *, user: AbstractBaseUser, name: str, scopes: Iterable[str] = DEFAULT_PERSONAL_SCOPES
+    *, user: User, name: str, scopes: Iterable[str] = DEFAULT_PERSONAL_SCOPES
 ) -> tuple[PersonalToken, str]:
     new = token_generate(PERSONAL_TOKEN_PREFIX)
     chosen = _clean_scopes(scopes, PersonalScope.values)

@@ -6,14 +6,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit_platform.accounts.models import ADMIN_ROLES, Organization
 from audit_platform.api import serializers as s
 from audit_platform.api.access import Action
-from audit_platform.api.base import ApiViewMixin
+from audit_platform.api.base import ApiView
 from audit_platform.api.errors import from_django_validation
 from audit_platform.api.models import PersonalToken, ProjectToken
 from audit_platform.api.pagination import KeysetPagination
@@ -27,7 +27,7 @@ def _settings_error(exc: DjangoValidationError) -> exceptions.ValidationError:
     return from_django_validation(exc, tuple(sorted(EDITABLE_FIELDS, key=len, reverse=True)))
 
 
-class ProjectListView(ApiViewMixin, generics.ListCreateAPIView[Project]):
+class ProjectListView(ApiView):
     """Projects the caller can see (a CI token sees its own project only)."""
 
     serializer_class = s.ProjectSerializer
@@ -38,6 +38,12 @@ class ProjectListView(ApiViewMixin, generics.ListCreateAPIView[Project]):
 
     def get_ordering(self) -> str:
         return "id"
+
+    @api_schema(responses=s.ProjectSerializer(many=True))
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        data = s.ProjectSerializer(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
 
     @api_schema(request=s.ProjectCreateSerializer, responses={201: s.ProjectSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -82,7 +88,7 @@ class ProjectListView(ApiViewMixin, generics.ListCreateAPIView[Project]):
         return organization
 
 
-class ProjectDetailView(ApiViewMixin, generics.GenericAPIView[Project]):
+class ProjectDetailView(ApiView):
     serializer_class = s.ProjectSerializer
 
     @api_schema(responses=s.ProjectSerializer)
@@ -104,12 +110,11 @@ class ProjectDetailView(ApiViewMixin, generics.GenericAPIView[Project]):
         return Response(s.ProjectSerializer(project, context=self.get_serializer_context()).data)
 
 
-class _ProjectTokenBase(ApiViewMixin, generics.GenericAPIView[ProjectToken]):
+class _ProjectTokenBase(ApiView):
     serializer_class = s.ProjectTokenSerializer
 
     def _admin_project(self) -> Project:
-        if self.caller.project_token is not None:
-            raise exceptions.PermissionDenied("A CI token cannot manage tokens.")
+        # Looked up first: another tenant's project is a 404 whatever the credential.
         return self.get_project(Action.ADMIN)
 
 
@@ -151,7 +156,7 @@ class ProjectTokenDetailView(_ProjectTokenBase):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class _PersonalTokenBase(ApiViewMixin, generics.GenericAPIView[PersonalToken]):
+class _PersonalTokenBase(ApiView):
     serializer_class = s.PersonalTokenSerializer
 
     def _user(self) -> Any:
