@@ -136,7 +136,7 @@ SEMGREP_BIN = env.str("SEMGREP_BIN", default="")
 # --- Celery ----------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, a queue of files under AUDIT_DATA_DIR that the
 # web server, the worker and beat share across processes with no broker server.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem"):
     for _folder in ("queue", "processed", "control"):

@@ -64,7 +64,13 @@ def test_embedded_defaults_are_sqlite_in_wal_mode_and_a_filesystem_broker(tmp_pa
         AUDIT_DATA_DIR=str(tmp_path),
     )
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.split() == ["wal", "30000", "filesystem://", f"{tmp_path}/storage", "True"]
+    assert probe.stdout.split() == [
+        "wal",
+        "30000",
+        "filesystem://localhost/",
+        f"{tmp_path}/storage",
+        "True",
+    ]
     assert (tmp_path / "audit.sqlite3").exists()
     assert sorted(p.name for p in (tmp_path / "broker").iterdir()) == [
         "control",
