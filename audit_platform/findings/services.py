@@ -353,7 +353,12 @@ def finding_assign(finding: Finding, *, assignee: User | None, actor: User | Non
     ):
         raise ValidationError(f"{assignee} is not a member of {organization.name}")
     with transaction.atomic():
-        locked = Finding.objects.select_for_update().select_related("assignee").get(pk=finding.pk)
+        # of=("self",): PostgreSQL cannot lock the nullable side of the assignee outer join.
+        locked = (
+            Finding.objects.select_for_update(of=("self",))
+            .select_related("assignee")
+            .get(pk=finding.pk)
+        )
         if locked.assignee_id == (assignee.pk if assignee else None):
             return locked
         previous = locked.assignee.get_username() if locked.assignee else ""
