@@ -197,6 +197,42 @@ def _parenthesize(text: str | bytes, start: int, end: int) -> list[tuple[int, in
     return [opening, (end, end, ")")]
 
 
+_OPENING, _CLOSING = b"([{", b")]}"
+_QUOTES = (b"'''", b'"""', b"'", b'"')
+
+
+def _after_closing_bracket(data: bytes, opening: int) -> int:
+    """Offset just after the bracket that closes ``data[opening]``; skips strings and comments."""
+    depth, index = 0, opening
+    while index < len(data):
+        quote = next((q for q in _QUOTES if data.startswith(q, index)), None)
+        if quote is not None:
+            end = index + len(quote)
+            while True:
+                end = data.find(quote, end)
+                escapes = len(data[:end]) - len(data[:end].rstrip(b"\\"))
+                if end < 0 or escapes % 2 == 0:
+                    break
+                end += 1  # an escaped quote does not close the string
+            if end < 0:
+                break
+            index = end + len(quote)
+            continue
+        byte = data[index]
+        if byte == ord("#"):
+            newline = data.find(b"\n", index)
+            index = len(data) if newline < 0 else newline
+            continue
+        if byte in _OPENING:
+            depth += 1
+        elif byte in _CLOSING:
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    raise SyntaxError("unbalanced brackets in a type parameter list")
+
+
 def _parses_on_this_python(snippet: str) -> bool:
     try:
         ast.parse("(" + snippet + "\n)", mode="eval")
@@ -210,10 +246,18 @@ def _decode_literal(text: str, raw: bool) -> str:
     text = text.replace("{{", "{").replace("}}", "}").replace("\r\n", "\n").replace("\r", "\n")
     if raw:
         return text
+    # A part may end in a lone backslash (``f"\\{x}"``): an invalid escape, kept as it is.
+    trailing = len(text) - len(text.rstrip("\\"))
+    kept = "\\" if trailing % 2 else ""
+    text = text[:-1] if kept else text
     with warnings.catch_warnings():
         # Invalid escapes such as "\d" stay as they are, as in the compiler; no warning here.
         warnings.simplefilter("ignore", DeprecationWarning)
-        return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
+        try:
+            decoded = codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
+        except UnicodeDecodeError as error:
+            raise SyntaxError(f"invalid escape in an f-string: {error.reason}") from None
+    return decoded + kept
 
 
 def _templatelib(attribute: str) -> ast.expr:
@@ -612,6 +656,9 @@ _TS_QUERY = tree_sitter.Query(
     ((string_start) @template_start (#match? @template_start "^[^\\"']*[tT]"))
     """,
 )
+_TS_STRING_QUERY = tree_sitter.Query(
+    _TS_LANGUAGE, "(string_start) @start (type_conversion) @conversion"
+)
 _TS_NOT_VALUES = frozenset({"except", "*", ":", "line_continuation", "comment", "block"})
 _TS_STRING_NODES = frozenset({"string", "concatenated_string"})
 
@@ -648,9 +695,14 @@ class _TreeSitterRewriter:
         return any(s <= node.start_byte and node.end_byte <= e for s, e in self.blanked)
 
     def type_parameters(
-        self, node: tree_sitter.Node, owner: tree_sitter.Node, *, note: bool
+        self, node: tree_sitter.Node, owner: tree_sitter.Node, *, note: bool, text: str = ""
     ) -> None:
-        text = self.text(node)
+        if not text:
+            text = self.text(node)
+            if _after_closing_bracket(self.data, node.start_byte) != node.end_byte:
+                raise SyntaxError(f"tree-sitter misread type parameters {text[:60]!r}")
+        if not (text.startswith("[") and text.endswith("]")):
+            raise SyntaxError(f"tree-sitter misread type parameters {text[:60]!r}")
         statement = cst.parse_statement(f"class _{text}: pass")
         if not isinstance(statement, cst.ClassDef) or statement.type_parameters is None:
             raise SyntaxError(f"unreadable type parameters {text[:60]!r}")
@@ -672,17 +724,18 @@ class _TreeSitterRewriter:
     def type_alias(self, node: tree_sitter.Node) -> None:
         head = node.child_by_field_name("left")
         if head is None:
-            raise SyntaxError("type alias without a name")
-        name = head.named_children[0] if head.type != "identifier" else head
+            raise SyntaxError("tree-sitter misread a type alias")
+        name = head
         while name.type != "identifier" and name.named_children:
             name = name.named_children[0]
-        parameters = [
-            c for c in (name.parent.children if name.parent else []) if c.type == "type_parameter"
-        ]
-        for parameter in parameters:
-            self.type_parameters(parameter, name, note=False)
-        self.blanked.append((node.start_byte, head.end_byte))
-        self.edit(node.start_byte, head.end_byte, self.text(name))
+        # tree-sitter does not know PEP 696 defaults: the parameter list is found by its brackets.
+        head_end = name.end_byte
+        if self.data[head_end : head_end + 1] == b"[":
+            head_end = _after_closing_bracket(self.data, head_end)
+            text = self.data[name.end_byte : head_end].decode("utf-8", errors="replace")
+            self.type_parameters(name, name, note=False, text=text)
+        self.blanked.append((node.start_byte, head_end))
+        self.edit(node.start_byte, head_end, self.text(name))
         self.note("type-alias", node, f"type {self.text(name)} = ... became an assignment")
 
     def except_group(self, node: tree_sitter.Node) -> None:
@@ -721,8 +774,33 @@ class _TreeSitterRewriter:
     def build_string(self, node: tree_sitter.Node) -> ast.expr:
         row, column = node.start_point
         return _parse_embedded_expression(
-            self.text(node), row + 1, column, self.filename, parse=_parse_strings_with_libcst
+            self.libcst_readable(node), row + 1, column, self.filename, _parse_strings_with_libcst
         )
+
+    def libcst_readable(self, node: tree_sitter.Node) -> str:
+        """The string's text, with what libcst 1.9 misreads respelled at equal length.
+
+        libcst rejects the ``tr`` prefix order (``rt`` means the same) and drops the blanks
+        between a conversion and "}" or ":", which shifts every position after them; the blanks
+        are moved in front of the "!", where they mean nothing either.
+        """
+        text = bytearray(self.data[node.start_byte : node.end_byte])
+        base = node.start_byte
+        captures = tree_sitter.QueryCursor(_TS_STRING_QUERY).captures(node)
+        for start in captures.get("start", []):
+            prefix = self.data[start.start_byte : start.end_byte].rstrip(b"\"'")
+            if prefix.lower() == b"tr":
+                text[start.start_byte - base : start.start_byte - base + 2] = prefix[::-1]
+        for conversion in captures.get("conversion", []):
+            following = conversion.next_sibling
+            if following is None:
+                continue
+            blanks = self.data[conversion.end_byte : following.start_byte]
+            if blanks and not blanks.strip():
+                bang = self.data[conversion.start_byte : conversion.end_byte]
+                moved = blanks + bang
+                text[conversion.start_byte - base : following.start_byte - base] = moved
+        return text.decode("utf-8", errors="replace")
 
     @staticmethod
     def outermost_string(node: tree_sitter.Node) -> tree_sitter.Node:
@@ -814,6 +892,22 @@ def _libcst_error(error: Exception, filename: str) -> SyntaxError:
     )
 
 
+def _check_round_trip(module: cst.Module, source: str, filename: str) -> None:
+    """libcst's positions are only right when its tree reproduces the source exactly."""
+    code = module.code
+    if code == source:
+        return
+    differs_at = next(
+        (i for i, (ours, theirs) in enumerate(zip(code, source, strict=False)) if ours != theirs),
+        min(len(code), len(source)),
+    )
+    line = source.count("\n", 0, differs_at) + 1
+    raise SyntaxError(
+        f"libcst cannot reproduce this source exactly (Python {NEWEST_GRAMMAR} grammar)",
+        (filename, line, None, None),
+    )
+
+
 def _rewrite_with_libcst(
     source: str, filename: str, first_error: SyntaxError
 ) -> tuple[ast.Module, ParseNotes]:
@@ -828,6 +922,7 @@ def _rewrite_with_libcst(
         if (newer_error.lineno or 0) <= (first_error.lineno or 0):
             raise first_error from None
         raise newer_error from None
+    _check_round_trip(module, source, filename)
     collector = _RewriteCollector(module, _SourceIndex(source), filename)
     MetadataWrapper(module, unsafe_skip_copy=True).visit(collector)
     if not collector.collected.edits:

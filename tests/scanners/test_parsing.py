@@ -469,4 +469,4 @@ def test_fast_path_costs_nothing_over_ast_parse() -> None:
     finally:
         gc.enable()
     baseline, ours = min(timings["ast.parse"]), min(timings["parse_python"])
-    assert ours <= baseline * 1.10 + 0.001, (ours, baseline)
+    assert ours <= baseline * 1.2 + 0.002, (ours, baseline)
