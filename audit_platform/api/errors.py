@@ -63,16 +63,19 @@ def _code_of(detail: Any, default: str) -> str:
 
 
 def from_django_validation(
-    exc: DjangoValidationError, fields: tuple[str, ...] = ()
+    exc: DjangoValidationError, fields: tuple[str, ...] = (), prefixes: dict[str, str] | None = None
 ) -> exceptions.ValidationError:
-    """A service's ValidationError as a 400: messages that start with one of ``fields`` (the
-    services name the setting first: "sla_days must be ...") are filed under that field."""
+    """A service's ValidationError as a 400 filed under the field it is about: messages that
+    start with a field name ("sla_days must be ...") or with one of ``prefixes`` (message start
+    -> field) go under that field, the rest under ``non_field_errors``."""
     if hasattr(exc, "error_dict"):
         return exceptions.ValidationError(exc.message_dict)
+    starts = {name: name for name in fields} | dict(prefixes or {})
+    ordered = sorted(starts, key=len, reverse=True)
     detail: dict[str, list[str]] = {}
     for message in exc.messages:
-        field = next((name for name in fields if message.startswith(name)), "non_field_errors")
-        detail.setdefault(field, []).append(message)
+        start = next((text for text in ordered if message.startswith(text)), None)
+        detail.setdefault(starts[start] if start else "non_field_errors", []).append(message)
     return exceptions.ValidationError(detail)
 
 

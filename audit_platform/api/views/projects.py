@@ -22,9 +22,22 @@ from audit_platform.api.services import personal_token_create, project_token_cre
 from audit_platform.projects.models import Project
 from audit_platform.projects.services import EDITABLE_FIELDS, project_create, project_update
 
+# How the projects service starts the messages that are about one setting.
+SETTING_MESSAGES = {
+    "refused git URL": "git_url",
+    "the git URL": "git_url",
+    "refused ref": "default_branch",
+    "the branch or ref": "default_branch",
+    "fail_on_new_severity": "quality_gate",
+    "max_blast_radius": "quality_gate",
+    "max_new_findings": "quality_gate",
+    "fail_on_runtime_confirmed": "quality_gate",
+    "cannot make a slug": "slug",
+}
+
 
 def _settings_error(exc: DjangoValidationError) -> exceptions.ValidationError:
-    return from_django_validation(exc, tuple(sorted(EDITABLE_FIELDS, key=len, reverse=True)))
+    return from_django_validation(exc, tuple(EDITABLE_FIELDS), SETTING_MESSAGES)
 
 
 class ProjectListView(ApiView):

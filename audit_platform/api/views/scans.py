@@ -39,6 +39,12 @@ from audit_platform.scans.services import (
 )
 
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
+# How the scans service starts messages about one field of the request.
+SCAN_MESSAGES = {
+    "refused ref": "ref",
+    "the branch or ref": "ref",
+    "unknown artifact kind": "artifact_kinds",
+}
 MAX_IDEMPOTENCY_KEY = 100
 
 
@@ -161,7 +167,7 @@ class ScanListView(_ScanViewBase):
         except DjangoValidationError as exc:
             if scan is not None:
                 scan_cancel(scan, actor=None)
-            raise from_django_validation(exc, ("archive", "artifacts", "ref", "branch")) from None
+            raise from_django_validation(exc, ("archive", "artifacts"), SCAN_MESSAGES) from None
         if key:
             existing = self._remember(project, key, scan)
             if existing is not None:  # a concurrent retry won the race: keep that one

@@ -1,0 +1,1 @@
+"""Runtime evidence: mapping artifacts onto the scanned code, runtime findings, evidence."""
