@@ -113,8 +113,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(DATA_DIR / "staticfiles")))
 # Uploaded artifacts and archives live here (FileSystemStorage); back it up in production.
 MEDIA_ROOT = Path(env.str("AUDIT_STORAGE_DIR", default=str(DATA_DIR / "storage")))
-STORAGES = {
+# Local runs and tests copy static files as they are; production compresses them once per build.
+PLAIN_STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STORAGES = {
+    **PLAIN_STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 

@@ -1,15 +1,12 @@
 """The test suite: PostgreSQL and Redis when ``./dev test`` started them, SQLite otherwise."""
 
 from audit_platform.settings.base import *  # noqa: F403
-from audit_platform.settings.base import DATA_DIR, DATABASES
+from audit_platform.settings.base import DATA_DIR, DATABASES, PLAIN_STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Templates may reference static files that collectstatic never ran for in tests.
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# Templates may reference static files that collectstatic never ran for in tests.
+STORAGES = PLAIN_STORAGES
 # Tests create their own local repositories as git sources.
 AUDIT_ALLOW_LOCAL_GIT_SOURCES = True
 
