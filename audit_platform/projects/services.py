@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 from typing import Any
@@ -176,9 +177,13 @@ def project_update(project: Project, *, actor: User | None = None, **changes: An
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(f"unknown project settings: {', '.join(sorted(unknown))}")
+    # Validate on a copy, so a refused change leaves the caller's instance as it was.
+    candidate = copy.copy(project)
     for field, value in changes.items():
-        setattr(project, field, _clean(field, value))
-    _check_source(project)
+        setattr(candidate, field, _clean(field, value))
+    _check_source(candidate)
+    for field in (*changes, "git_url", "default_branch"):
+        setattr(project, field, getattr(candidate, field))
     project.save()
     return project
 
