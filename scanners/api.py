@@ -15,7 +15,7 @@ from pathlib import Path
 from scanners.detectors.registry import run_detectors
 from scanners.findings import Finding, ScanOptions, ScanResult
 from scanners.fingerprint import assign_fingerprints
-from scanners.project.build import build_project
+from scanners.project.build import build_project, gc_paused
 from scanners.ranking import rank
 
 ENGINE_VERSION = "0.2.0"
@@ -76,7 +76,8 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     result.timings.update(outcome.timings)
 
     stage_started = time.perf_counter()
-    findings, failures = run_detectors(project)
+    with gc_paused():
+        findings, failures = run_detectors(project)
     result.warnings.extend(f"detector {f.rule_id} failed: {f.error}" for f in failures)
     result.timings["detectors"] = time.perf_counter() - stage_started
     report("analyse", 1.0)

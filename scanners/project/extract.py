@@ -34,7 +34,7 @@ from scanners.project.summary import (
     Param,
 )
 
-_MAX_DEPTH = 6
+_MAX_DEPTH = 24
 _MAX_RETURN_VALUES = 4
 # Callees whose function arguments run elsewhere (a thread, a process, later): a lambda passed to
 # them is its own function, not part of the caller's body.
@@ -65,79 +65,111 @@ _BINOPS: dict[type[ast.operator], str] = {
 }
 
 
-def encode(node: ast.AST | None, depth: int = 0) -> Expr:
-    """Encode an expression as the nested tuples described in ``scanners.project.summary``."""
-    if node is None or depth > _MAX_DEPTH:
+_MAX_ITEMS = 64  # elements kept from a list/tuple/dict display
+_MAX_STR = 500
+_SEQ_TYPES = (ast.List, ast.Tuple, ast.Set)
+_COMP_TYPES = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class Encoder:
+    """Encodes expressions, sharing the tuples of sub-expressions already encoded (a call's
+    arguments are also call sites of their own), so work and pickled size stay linear."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, Expr] = {}
+
+    def __call__(self, node: ast.AST | None, depth: int = 0) -> Expr:
+        if node is None or depth > _MAX_DEPTH:
+            return UNKNOWN
+        kind = type(node)
+        if kind is ast.Name:
+            return ("name", node.id)  # type: ignore[attr-defined]
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            if value is Ellipsis:
+                return ("const", "...")
+            if isinstance(value, str | bytes) and len(value) > _MAX_STR:
+                value = value[:_MAX_STR]
+            return ("const", value)
+        key = id(node)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        encoded = self._compound(node, depth + 1)
+        self._cache[key] = encoded
+        return encoded
+
+    def _compound(self, node: ast.AST, d: int) -> Expr:
+        if isinstance(node, ast.Attribute):
+            return ("attr", self(node.value, d), node.attr)
+        if isinstance(node, ast.Call):
+            args = tuple(
+                ("starred", self(a.value, d)) if isinstance(a, ast.Starred) else self(a, d)
+                for a in node.args[:_MAX_ITEMS]
+            )
+            kwargs = tuple((kw.arg, self(kw.value, d)) for kw in node.keywords)
+            return ("call", self(node.func, d), args, kwargs)
+        if isinstance(node, ast.Subscript):
+            index = node.slice
+            items = index.elts if isinstance(index, ast.Tuple) else [index]
+            return ("sub", self(node.value, d), tuple(self(i, d) for i in items[:_MAX_ITEMS]))
+        if isinstance(node, ast.BinOp):
+            operator = _BINOPS.get(type(node.op), "?")
+            return ("binop", operator, self(node.left, d), self(node.right, d))
+        if isinstance(node, ast.Await):
+            return ("await", self(node.value, d))
+        if isinstance(node, _SEQ_TYPES):
+            return ("seq", tuple(self(e, d) for e in node.elts[:_MAX_ITEMS]))
+        if isinstance(node, ast.Dict):
+            return (
+                "dict",
+                tuple(self(k, d) if k is not None else UNKNOWN for k in node.keys[:_MAX_ITEMS]),
+                tuple(self(v, d) for v in node.values[:_MAX_ITEMS]),
+            )
+        if isinstance(node, _COMP_TYPES):
+            return ("comp",)
+        if isinstance(node, ast.JoinedStr):
+            return ("fstring",)
+        if isinstance(node, ast.Lambda):
+            return ("lambda", node.lineno)
+        if isinstance(node, ast.Starred):
+            return ("starred", self(node.value, d))
         return UNKNOWN
-    d = depth + 1
-    if isinstance(node, ast.Name):
-        return ("name", node.id)
-    if isinstance(node, ast.Attribute):
-        return ("attr", encode(node.value, d), node.attr)
-    if isinstance(node, ast.Call):
-        args = tuple(
-            ("starred", encode(a.value, d)) if isinstance(a, ast.Starred) else encode(a, d)
-            for a in node.args
-        )
-        kwargs = tuple((kw.arg, encode(kw.value, d)) for kw in node.keywords)
-        return ("call", encode(node.func, d), args, kwargs)
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, str) and depth > 0 and len(value) > 200:
-            value = value[:200]
-        if value is Ellipsis:
-            return ("const", "...")
-        return ("const", value)
-    if isinstance(node, ast.Subscript):
-        index = node.slice
-        items = index.elts if isinstance(index, ast.Tuple) else [index]
-        return ("sub", encode(node.value, d), tuple(encode(i, d) for i in items))
-    if isinstance(node, ast.BinOp):
-        return (
-            "binop",
-            _BINOPS.get(type(node.op), "?"),
-            encode(node.left, d),
-            encode(node.right, d),
-        )
-    if isinstance(node, ast.Await):
-        return ("await", encode(node.value, d))
-    if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        return ("seq", tuple(encode(e, d) for e in node.elts))
-    if isinstance(node, ast.Dict):
-        return (
-            "dict",
-            tuple(encode(k, d) if k is not None else UNKNOWN for k in node.keys),
-            tuple(encode(v, d) for v in node.values),
-        )
-    if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
-        return ("comp",)
-    if isinstance(node, ast.JoinedStr):
-        return ("fstring",)
-    if isinstance(node, ast.Lambda):
-        return ("lambda", node.lineno)
-    if isinstance(node, ast.Starred):
-        return ("starred", encode(node.value, d))
-    return UNKNOWN
 
 
-def encode_annotation(node: ast.AST | None) -> Expr | None:
+def encode(node: ast.AST | None) -> Expr:
+    """Encode one expression as the nested tuples described in ``scanners.project.summary``."""
+    return Encoder()(node)
+
+
+def encode_annotation(node: ast.AST | None, encoder: Encoder | None = None) -> Expr | None:
     """Like ``encode``, but string annotations ("Session") are parsed first."""
     if node is None:
         return None
+    coder = encoder or Encoder()
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             parsed = ast.parse(node.value.strip(), mode="eval")
         except SyntaxError:
             return UNKNOWN
-        return encode(parsed.body)
+        return Encoder()(parsed.body)
     if isinstance(node, ast.Subscript):
         # Parse string arguments inside generics too: Optional["Session"].
         index = node.slice
         items = index.elts if isinstance(index, ast.Tuple) else [index]
-        return ("sub", encode(node.value), tuple(encode_annotation(i) or UNKNOWN for i in items))
+        return (
+            "sub",
+            coder(node.value),
+            tuple(encode_annotation(i, coder) or UNKNOWN for i in items),
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return ("binop", "|", encode_annotation(node.left), encode_annotation(node.right))
-    return encode(node)
+        return (
+            "binop",
+            "|",
+            encode_annotation(node.left, coder),
+            encode_annotation(node.right, coder),
+        )
+    return coder(node)
 
 
 def callee_name(func: ast.AST) -> str:
@@ -160,6 +192,7 @@ class _Scope:
 class _Extractor:
     def __init__(self, summary: ModuleSummary) -> None:
         self.module = summary
+        self.encode = Encoder()
         body = FunctionSummary(
             qualname=MODULE_BODY, name=MODULE_BODY, is_async=False, line=1, end_line=summary.lines
         )
@@ -205,10 +238,10 @@ class _Extractor:
             end_line=node.end_lineno or node.lineno,
             class_qualname=class_qualname,
             parent="" if parent.is_module_body else parent.qualname,
-            decorators=tuple(encode(d) for d in node.decorator_list),
+            decorators=tuple(self.encode(d) for d in node.decorator_list),
             decorator_lines=tuple(d.lineno for d in node.decorator_list),
-            params=_params(node.args),
-            returns=encode_annotation(node.returns),
+            params=_params(node.args, self.encode),
+            returns=encode_annotation(node.returns, self.encode),
             is_stub=_is_stub(node.body),
         )
         self.module.functions[qualname] = fs
@@ -227,7 +260,7 @@ class _Extractor:
             line=node.lineno,
             end_line=node.end_lineno or node.lineno,
             parent="" if parent.is_module_body else parent.qualname,
-            params=_params(node.args),
+            params=_params(node.args, self.encode),
         )
         self.module.functions[qualname] = fs
         self.scopes.append(_Scope(fs))
@@ -251,9 +284,9 @@ class _Extractor:
             name=node.name,
             line=node.lineno,
             end_line=node.end_lineno or node.lineno,
-            bases=tuple(encode(b) for b in node.bases),
-            decorators=tuple(encode(d) for d in node.decorator_list),
-            keywords=tuple((kw.arg, encode(kw.value)) for kw in node.keywords),
+            bases=tuple(self.encode(b) for b in node.bases),
+            decorators=tuple(self.encode(d) for d in node.decorator_list),
+            keywords=tuple((kw.arg, self.encode(kw.value)) for kw in node.keywords),
         )
         self.module.classes[qualname] = cs
         methods: list[str] = []
@@ -265,15 +298,17 @@ class _Extractor:
                 self.klass(statement, qualname)
             elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
                 name = statement.target.id
-                cs.attr_annotations[name] = encode_annotation(statement.annotation) or UNKNOWN
+                cs.attr_annotations[name] = (
+                    encode_annotation(statement.annotation, self.encode) or UNKNOWN
+                )
                 cs.attr_lines[name] = statement.lineno
                 if statement.value is not None:
-                    cs.attr_values[name] = encode(statement.value)
+                    cs.attr_values[name] = self.encode(statement.value)
                     self.expr(statement.value, USAGE_ELEMENT)
             elif isinstance(statement, ast.Assign):
                 for target in statement.targets:
                     if isinstance(target, ast.Name):
-                        cs.attr_values[target.id] = encode(statement.value)
+                        cs.attr_values[target.id] = self.encode(statement.value)
                         cs.attr_lines[target.id] = statement.lineno
                 self.expr(statement.value, USAGE_ELEMENT)
             else:
@@ -294,7 +329,7 @@ class _Extractor:
             values = value.elts if isinstance(value, ast.Tuple | ast.List) else None
             for index, element in enumerate(target.elts):
                 if values is not None and len(values) == len(target.elts):
-                    self._assign_target(element, values[index], encode(values[index]))
+                    self._assign_target(element, values[index], self.encode(values[index]))
                 else:
                     self._assign_target(element, None, UNKNOWN)
         elif isinstance(target, ast.Starred):
@@ -321,7 +356,7 @@ class _Extractor:
                 self.expr(node.value, USAGE_ASSIGN, target=target.id)
             else:
                 self.expr(node.value, USAGE_ELEMENT)
-            encoded = encode(node.value)
+            encoded = self.encode(node.value)
             for target_node in node.targets:
                 self._assign_target(target_node, node.value, encoded)
             if (
@@ -337,14 +372,14 @@ class _Extractor:
                     if isinstance(e, ast.Constant) and isinstance(e.value, str)
                 )
         elif isinstance(node, ast.AnnAssign):
-            annotation = encode_annotation(node.annotation) or UNKNOWN
+            annotation = encode_annotation(node.annotation, self.encode) or UNKNOWN
             if node.value is not None:
                 name = node.target.id if isinstance(node.target, ast.Name) else ""
                 self.expr(node.value, USAGE_ASSIGN if name else USAGE_ELEMENT, target=name)
             if isinstance(node.target, ast.Name):
                 self._bind(node.target.id, ("ann", annotation))
                 if node.value is not None:
-                    self._bind(node.target.id, encode(node.value))
+                    self._bind(node.target.id, self.encode(node.value))
             elif (
                 isinstance(node.target, ast.Attribute)
                 and isinstance(node.target.value, ast.Name)
@@ -353,7 +388,7 @@ class _Extractor:
                 values = self.scope.summary.self_assigns.setdefault(node.target.attr, [])
                 values.append(("ann", annotation))
                 if node.value is not None:
-                    values.append(encode(node.value))
+                    values.append(self.encode(node.value))
         elif isinstance(node, ast.AugAssign):
             self.expr(node.value, USAGE_VALUE)
             self.expr(node.target, USAGE_VALUE)
@@ -363,7 +398,7 @@ class _Extractor:
             if node.value is not None:
                 self.expr(node.value, USAGE_RETURN)
                 if len(self.scope.return_values) < _MAX_RETURN_VALUES:
-                    self.scope.return_values.append(encode(node.value))
+                    self.scope.return_values.append(self.encode(node.value))
         elif isinstance(node, ast.With | ast.AsyncWith):
             is_async = isinstance(node, ast.AsyncWith)
             if is_async:
@@ -371,7 +406,7 @@ class _Extractor:
             for item in node.items:
                 self.expr(item.context_expr, USAGE_ASYNC_WITH if is_async else USAGE_WITH)
                 if item.optional_vars is not None:
-                    entered = ("enter", encode(item.context_expr))
+                    entered = ("enter", self.encode(item.context_expr))
                     self._assign_target(item.optional_vars, None, entered)
             self.body(node.body)
         elif isinstance(node, ast.For | ast.AsyncFor):
@@ -379,7 +414,7 @@ class _Extractor:
             if is_async:
                 self.scope.summary.has_await = True
             self.expr(node.iter, USAGE_ASYNC_FOR if is_async else USAGE_VALUE)
-            self._assign_target(node.target, None, ("iter", encode(node.iter)))
+            self._assign_target(node.target, None, ("iter", self.encode(node.iter)))
             self.body(node.body)
             self.body(node.orelse)
         elif isinstance(node, ast.While):
@@ -460,14 +495,14 @@ class _Extractor:
         if isinstance(node, ast.Call):
             scope.summary.calls.append(
                 CallSite(
-                    call=encode(node),
+                    call=self.encode(node),
                     line=node.lineno,
                     col=node.col_offset + 1,
                     end_line=node.end_lineno or node.lineno,
                     end_col=(node.end_col_offset or 0) + 1,
                     usage=usage,
                     target=target,
-                    arg_of=encode(arg_of) if arg_of is not None else None,
+                    arg_of=self.encode(arg_of) if arg_of is not None else None,
                 )
             )
             func = node.func
@@ -529,10 +564,10 @@ class _Extractor:
             if node.value is not None:
                 self.expr(node.value, USAGE_YIELD)
                 if len(scope.return_values) < _MAX_RETURN_VALUES:
-                    scope.return_values.append(encode(node.value))
+                    scope.return_values.append(self.encode(node.value))
         elif isinstance(node, ast.NamedExpr):
             self.expr(node.value, USAGE_ASSIGN, target=node.target.id)
-            self._bind(node.target.id, encode(node.value))
+            self._bind(node.target.id, self.encode(node.value))
         elif isinstance(node, ast.IfExp):
             self.expr(node.test, USAGE_VALUE)
             self.expr(node.body, usage, target, arg_of)
@@ -545,24 +580,26 @@ class _Extractor:
                     self.expr(child.iter, USAGE_VALUE)
 
 
-def _params(args: ast.arguments) -> tuple[Param, ...]:
+def _params(args: ast.arguments, encode: Encoder) -> tuple[Param, ...]:
     positional = [*args.posonlyargs, *args.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
     defaults.extend(args.defaults)
     params = [
-        Param(a.arg, encode_annotation(a.annotation), encode(d) if d is not None else None)
+        Param(a.arg, encode_annotation(a.annotation, encode), encode(d) if d is not None else None)
         for a, d in zip(positional, defaults, strict=True)
     ]
     if args.vararg is not None:
         params.append(
-            Param(args.vararg.arg, encode_annotation(args.vararg.annotation), None, "vararg")
+            Param(
+                args.vararg.arg, encode_annotation(args.vararg.annotation, encode), None, "vararg"
+            )
         )
     for a, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         default = encode(kw_default) if kw_default is not None else None
-        params.append(Param(a.arg, encode_annotation(a.annotation), default, "kwonly"))
+        params.append(Param(a.arg, encode_annotation(a.annotation, encode), default, "kwonly"))
     if args.kwarg is not None:
         params.append(
-            Param(args.kwarg.arg, encode_annotation(args.kwarg.annotation), None, "kwarg")
+            Param(args.kwarg.arg, encode_annotation(args.kwarg.annotation, encode), None, "kwarg")
         )
     return tuple(params)
 

@@ -3,6 +3,7 @@ lifespans, middleware and hand-offs to background tasks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanners.project.knowledge import FASTAPI_APP_TYPES, FASTAPI_ROUTER_TYPES
@@ -99,11 +100,16 @@ def _keyword(call: Expr, name: str) -> Expr | None:
     return None
 
 
+ResolvedCalls = Callable[[ModuleSummary, FunctionSummary], list[Value | None]]
+"""The resolved callee of each call site of a function (computed once, shared)."""
+
+
 class FastAPIModel:
     """Built from the resolver once per scan."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, resolved_calls: ResolvedCalls) -> None:
         self.resolver = resolver
+        self.resolved_calls = resolved_calls
         self.routers: dict[str, RouterInfo] = {}
         self.routes: list[Route] = []
         self.events: list[EventHandler] = []
@@ -113,14 +119,27 @@ class FastAPIModel:
         self._build()
 
     # -- helpers --------------------------------------------------------------------------------
+    def framework_kind(self, type_name: str) -> str:
+        """ "app" or "router" for FastAPI/Starlette apps, APIRouter and project subclasses."""
+        names = [type_name]
+        if ":" in type_name:
+            names = [str(entry[1]) for entry in self.resolver.mro(type_name)]
+        for name in names:
+            if name in FASTAPI_APP_TYPES:
+                return "app"
+            if name in FASTAPI_ROUTER_TYPES:
+                return "router"
+        return ""
+
     def _router_of(self, value: Value | None) -> RouterInfo | None:
         if value is None or value[0] != "inst" or not value[2]:
             return None
         info = self.routers.get(value[2])
         if info is not None:
             return info
-        if value[1] in FASTAPI_APP_TYPES or value[1] in FASTAPI_ROUTER_TYPES:
-            info = RouterInfo(origin=value[2], is_app=value[1] in FASTAPI_APP_TYPES)
+        kind = self.framework_kind(value[1])
+        if kind:
+            info = RouterInfo(origin=value[2], is_app=kind == "app")
             self.routers[value[2]] = info
             return info
         return None
@@ -143,13 +162,11 @@ class FastAPIModel:
         # Pass 1: apps and routers created by calls (with their own prefix/dependencies).
         for summary in resolver.modules.values():
             for fs in summary.functions.values():
-                for site in fs.calls:
-                    if site.usage != "assign" or not site.target:
+                for site, callee in zip(fs.calls, self.resolved_calls(summary, fs), strict=True):
+                    if site.usage != "assign" or not site.target or callee is None:
                         continue
-                    callee = resolver.resolve(summary, fs, site.func)
-                    if callee is None or callee[0] != "ext":
-                        continue
-                    if callee[1] in FASTAPI_APP_TYPES or callee[1] in FASTAPI_ROUTER_TYPES:
+                    kind = self.framework_kind(callee[1]) if callee[0] in ("ext", "class") else ""
+                    if kind:
                         origin = (
                             f"{summary.module}:{site.target}"
                             if fs.is_module_body
@@ -157,7 +174,7 @@ class FastAPIModel:
                         )
                         info = RouterInfo(
                             origin=origin,
-                            is_app=callee[1] in FASTAPI_APP_TYPES,
+                            is_app=kind == "app",
                             path=summary.path,
                             line=site.line,
                         )
@@ -191,8 +208,8 @@ class FastAPIModel:
                         line=fs.decorator_lines[index],
                         pending=pending_routes,
                     )
-                for site in fs.calls:
-                    self._call(summary, fs, fid, site, pending_routes)
+                for site, callee in zip(fs.calls, self.resolved_calls(summary, fs), strict=True):
+                    self._call(summary, fs, fid, site, callee=callee, pending=pending_routes)
         self._compose(pending_routes)
 
     def _function_dependencies(self, summary: ModuleSummary, fs: FunctionSummary, fid: str) -> None:
@@ -278,6 +295,8 @@ class FastAPIModel:
         fs: FunctionSummary,
         fid: str,
         site: CallSite,
+        *,
+        callee: Value | None,
         pending: list[tuple[str, str, str, str, int, list[str]]],
     ) -> None:
         func = site.func
@@ -318,7 +337,6 @@ class FastAPIModel:
                 position = 1 if method == "run_in_executor" else 0
                 self._handoff(summary, fs, fid, site, kind=kind, position=position)
                 return
-        callee = resolver.resolve(summary, fs, func)
         if callee is not None and callee[0] == "ext" and callee[1] in HANDOFF_FUNCTIONS:
             self._handoff(summary, fs, fid, site, kind=HANDOFF_FUNCTIONS[callee[1]], position=0)
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar, cast
 
 from scanners.findings import WitnessStep
 from scanners.project.fastapi import FastAPIModel, Route
 from scanners.project.resolve import Resolver, Value, fid_of, split_fid
 from scanners.project.summary import CallSite, FunctionSummary, ModuleSummary
+
+T = TypeVar("T")
 
 # Path parts that mark code which never runs on the service's event loop.
 OFFLOOP_DIR_NAMES = frozenset(
@@ -93,19 +96,40 @@ class Project:
             self.modules[name] = summary
         self.by_path: dict[str, ModuleSummary] = {m.path: m for m in self.modules.values()}
         self.resolver = Resolver(self.modules)
-        self._resolved_calls: dict[str, list[Value | None]] = {}
+        self._resolved_calls: dict[tuple[str, str], list[Value | None]] = {}
+        self._memo: dict[str, object] = {}
         self.edges_out: dict[str, list[CallEdge]] = {}
         self.edges_in: dict[str, list[CallEdge]] = {}
         self._line_cache: dict[str, list[str]] = {}
-        self.fastapi = FastAPIModel(self.resolver)
+        self._offloop: dict[str, bool] = {}
+        self.fastapi = FastAPIModel(self.resolver, self._calls_of)
         self._build_call_graph()
 
     # -- symbols --------------------------------------------------------------------------------
+    @cached_property
+    def _function_list(self) -> list[FunctionInfo]:
+        return [
+            FunctionInfo(fid_of(summary.module, qualname), summary, fs)
+            for summary in self.modules.values()
+            for qualname, fs in summary.functions.items()
+        ]
+
     def functions(self) -> Iterator[FunctionInfo]:
         """Every function, method, lambda and module body."""
-        for summary in self.modules.values():
-            for qualname, fs in summary.functions.items():
-                yield FunctionInfo(fid_of(summary.module, qualname), summary, fs)
+        return iter(self._function_list)
+
+    def is_offloop(self, info: FunctionInfo) -> bool:
+        """In a test, script or migration file (see ``is_offloop_path``)."""
+        cached = self._offloop.get(info.path)
+        if cached is None:
+            cached = self._offloop[info.path] = is_offloop_path(info.path)
+        return cached
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Share one analysis between detectors (e.g. every blocking call, once)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     def function(self, fid: str) -> FunctionInfo | None:
         found = self.resolver.function(fid)
@@ -119,12 +143,15 @@ class Project:
 
     def resolved_calls(self, info: FunctionInfo) -> list[Value | None]:
         """The resolved callee of each of ``info.summary.calls``, in order."""
-        cached = self._resolved_calls.get(info.fid)
+        return self._calls_of(info.module, info.summary)
+
+    def _calls_of(self, module: ModuleSummary, fs: FunctionSummary) -> list[Value | None]:
+        key = (module.module, fs.qualname)
+        cached = self._resolved_calls.get(key)
         if cached is None:
-            cached = [
-                self.resolver.resolve(info.module, info.summary, s.func) for s in info.summary.calls
-            ]
-            self._resolved_calls[info.fid] = cached
+            resolve = self.resolver.resolve
+            cached = [resolve(module, fs, site.func) for site in fs.calls]
+            self._resolved_calls[key] = cached
         return cached
 
     def source_line(self, path: str, line: int) -> str:
@@ -223,7 +250,7 @@ class Project:
         async_roots: list[str] = []
         route_roots: list[str] = []
         for info in self.functions():
-            if info.summary.is_async and not is_offloop_path(info.path):
+            if info.summary.is_async and not self.is_offloop(info):
                 if self.is_route(info.fid):
                     route_roots.append(info.fid)
                 else:

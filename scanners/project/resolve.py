@@ -58,15 +58,24 @@ class Resolver:
 
     def __init__(self, modules: dict[str, ModuleSummary]) -> None:
         self.modules = modules
+        # Other names a module may be imported under: the path from any folder above its package
+        # root ("src.app.x", or "services.x" for a namespace package) -- never a name that starts
+        # inside a regular package, so `import redis` does not find "polar/redis.py".
         self._suffix_index: dict[str, list[str]] = {}
-        for name in modules:
-            parts = name.split(".")
-            for start in range(1, len(parts)):
-                self._suffix_index.setdefault(".".join(parts[start:]), []).append(name)
+        for name, summary in modules.items():
+            path_parts = summary.path[:-3].split("/")
+            if path_parts[-1] == "__init__":
+                path_parts = path_parts[:-1]
+            package_start = len(path_parts) - len(name.split("."))
+            for start in range(max(0, package_start) + 1):
+                alias = ".".join(path_parts[start:])
+                if alias and alias != name:
+                    self._suffix_index.setdefault(alias, []).append(name)
         self._name_cache: dict[tuple[str, str, str], Value | None] = {}
         self._module_cache: dict[tuple[str, str], Value | None] = {}
         self._attr_type_cache: dict[tuple[str, str], Value | None] = {}
         self._returns_cache: dict[tuple[str, str, str], Value | None] = {}
+        self._mro_cache: dict[str, list[Value]] = {}
         self._in_progress: set[tuple[str, ...]] = set()
 
     # -- modules --------------------------------------------------------------------------------
@@ -526,8 +535,11 @@ class Resolver:
         return bases
 
     def mro(self, cid: str) -> list[Value]:
-        """The class and its bases, depth first (project classes as ("class", cid), third-party
+        """The class and its bases, breadth first (project classes as ("class", cid), third-party
         bases as ("ext", name))."""
+        cached = self._mro_cache.get(cid)
+        if cached is not None:
+            return cached
         order: list[Value] = []
         seen: set[str] = set()
         stack: list[Value] = [("class", cid)]
@@ -539,6 +551,7 @@ class Resolver:
             order.append(current)
             if current[0] == "class":
                 stack.extend(b for b in self.class_bases(current[1]) if b[0] in ("class", "ext"))
+        self._mro_cache[cid] = order
         return order
 
     def class_member(self, cid: str, name: str) -> Value | None:

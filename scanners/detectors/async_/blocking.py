@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from scanners.detectors.base import make_call_finding, render
 from scanners.findings import Finding, WitnessStep
-from scanners.project.model import FunctionInfo, Project, is_offloop_path
+from scanners.project.model import FunctionInfo, Project
 from scanners.project.resolve import Value
 from scanners.project.summary import (
     USAGE_ASYNC_FOR,
@@ -24,6 +24,16 @@ FILE = "ASYNC-BLOCKING-FILE"
 DB = "ASYNC-BLOCKING-DB"
 SUBPROCESS = "ASYNC-BLOCKING-SUBPROCESS"
 CPU = "ASYNC-BLOCKING-CPU"
+
+# The rule id of each category's detector (their modules register them under these ids).
+BLOCKING_RULES = {
+    HTTP: "blocking-http-in-async",
+    SLEEP: "blocking-sleep-in-async",
+    FILE: "blocking-file-io-in-async",
+    DB: "blocking-db-in-async",
+    SUBPROCESS: "blocking-subprocess-in-async",
+    CPU: "blocking-cpu-in-async",
+}
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
@@ -331,11 +341,18 @@ def _call_step(info: FunctionInfo, site: CallSite, what: str) -> WitnessStep:
     return WitnessStep(info.path, site.line, info.display, f"{what} blocks")
 
 
-def find_blocking(project: Project, category_id: str, rule_id: str) -> Iterator[Finding]:
+def find_blocking(project: Project, category_id: str) -> Iterator[Finding]:
     """Every blocking call of one category in code that runs on the event loop."""
+    for finding in project.memo("async.blocking", lambda: _all_blocking(project)):
+        if finding.category == category_id:
+            yield finding
+
+
+def _all_blocking(project: Project) -> list[Finding]:
+    """One pass over every call on the event loop; the per-category detectors pick theirs."""
     found: list[tuple[Finding, str]] = []
     for info in project.functions():
-        if not project.on_loop(info.fid) or is_offloop_path(info.path):
+        if not project.on_loop(info.fid) or project.is_offloop(info):
             continue
         calls = info.summary.calls
         if not calls:
@@ -345,7 +362,7 @@ def find_blocking(project: Project, category_id: str, rule_id: str) -> Iterator[
         reach: tuple[str, ...] = ()
         for site, callee in zip(calls, resolved, strict=True):
             blocking = classify(project, info, site, callee)
-            if blocking is None or blocking.category != category_id:
+            if blocking is None:
                 continue
             if witness is None:
                 witness = project.witness(info.fid)
@@ -379,8 +396,8 @@ def find_blocking(project: Project, category_id: str, rule_id: str) -> Iterator[
                         project,
                         info,
                         site,
-                        rule_id=rule_id,
-                        category_id=category_id,
+                        rule_id=BLOCKING_RULES[blocking.category],
+                        category_id=blocking.category,
                         message=message,
                         reach=reach,
                         witness=steps,
@@ -388,4 +405,4 @@ def find_blocking(project: Project, category_id: str, rule_id: str) -> Iterator[
                     blocking.group,
                 )
             )
-    yield from _merge_clusters(found)
+    return _merge_clusters(found)

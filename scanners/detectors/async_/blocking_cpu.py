@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanners.detectors.async_.blocking import find_blocking
+from scanners.detectors.async_.blocking import BLOCKING_RULES, find_blocking
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import Project
 
-RULE_ID = "blocking-cpu-in-async"
 CATEGORY = "ASYNC-BLOCKING-CPU"
+RULE_ID = BLOCKING_RULES[CATEGORY]
 
 
 @detector(RULE_ID, CATEGORY)
@@ -43,4 +43,4 @@ def blocking_cpu(project: Project) -> Iterator[Finding]:
         hashed = await run_in_threadpool(pwd_context.hash, payload.password)
     ```
     """
-    return find_blocking(project, CATEGORY, RULE_ID)
+    return find_blocking(project, CATEGORY)

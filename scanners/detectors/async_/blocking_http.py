@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanners.detectors.async_.blocking import find_blocking
+from scanners.detectors.async_.blocking import BLOCKING_RULES, find_blocking
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import Project
 
-RULE_ID = "blocking-http-in-async"
 CATEGORY = "ASYNC-BLOCKING-HTTP"
+RULE_ID = BLOCKING_RULES[CATEGORY]
 
 
 @detector(RULE_ID, CATEGORY)
@@ -44,4 +44,4 @@ def blocking_http(project: Project) -> Iterator[Finding]:
         return resp.json()
     ```
     """
-    return find_blocking(project, CATEGORY, RULE_ID)
+    return find_blocking(project, CATEGORY)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanners.detectors.async_.blocking import find_blocking
+from scanners.detectors.async_.blocking import BLOCKING_RULES, find_blocking
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import Project
 
-RULE_ID = "blocking-sleep-in-async"
 CATEGORY = "ASYNC-BLOCKING-SLEEP"
+RULE_ID = BLOCKING_RULES[CATEGORY]
 
 
 @detector(RULE_ID, CATEGORY)
@@ -41,4 +41,4 @@ def blocking_sleep(project: Project) -> Iterator[Finding]:
         await asyncio.sleep(0.5)
     ```
     """
-    return find_blocking(project, CATEGORY, RULE_ID)
+    return find_blocking(project, CATEGORY)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanners.detectors.async_.blocking import find_blocking
+from scanners.detectors.async_.blocking import BLOCKING_RULES, find_blocking
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import Project
 
-RULE_ID = "blocking-subprocess-in-async"
 CATEGORY = "ASYNC-BLOCKING-SUBPROCESS"
+RULE_ID = BLOCKING_RULES[CATEGORY]
 
 
 @detector(RULE_ID, CATEGORY)
@@ -43,4 +43,4 @@ def blocking_subprocess(project: Project) -> Iterator[Finding]:
         await proc.wait()
     ```
     """
-    return find_blocking(project, CATEGORY, RULE_ID)
+    return find_blocking(project, CATEGORY)

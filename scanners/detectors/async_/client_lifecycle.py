@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from scanners.detectors.base import make_call_finding
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
-from scanners.project.model import FunctionInfo, Project, is_offloop_path
+from scanners.project.model import FunctionInfo, Project
 from scanners.project.summary import CallSite
 
 RULE_ID = "async-client-per-request"
@@ -79,7 +79,7 @@ def client_lifecycle(project: Project) -> Iterator[Finding]:
     """
     long_lived = {event.target for event in project.fastapi.events if event.target}
     for info in project.functions():
-        if is_offloop_path(info.path) or not info.summary.calls:
+        if project.is_offloop(info) or not info.summary.calls:
             continue
         for site, callee in zip(info.summary.calls, project.resolved_calls(info), strict=True):
             if callee is None or callee[0] != "ext" or callee[1] not in ASYNC_CLIENTS:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from scanners.detectors.base import make_call_finding, render
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
-from scanners.project.model import FunctionInfo, Project, is_offloop_path
+from scanners.project.model import FunctionInfo, Project
 from scanners.project.resolve import Value
 from scanners.project.summary import (
     USAGE_ARG,
@@ -184,7 +184,7 @@ def missing_await(project: Project) -> Iterator[Finding]:
     ```
     """
     for info in project.functions():
-        if is_offloop_path(info.path) or not info.summary.calls:
+        if project.is_offloop(info) or not info.summary.calls:
             continue
         for site, callee in zip(info.summary.calls, project.resolved_calls(info), strict=True):
             name = _coroutine_name(project, callee, site)

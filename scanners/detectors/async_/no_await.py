@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from scanners.detectors.base import make_finding
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
-from scanners.project.model import Project, is_offloop_path
+from scanners.project.model import Project
 
 RULE_ID = "async-def-without-await"
 CATEGORY = "ASYNC-NO-AWAIT"
@@ -49,7 +49,7 @@ def no_await(project: Project) -> Iterator[Finding]:
         fs = info.summary
         if not fs.is_async or fs.has_await or fs.has_yield or fs.is_stub or fs.decorators:
             continue
-        if fs.parent or is_offloop_path(info.path) or fs.name.startswith("__"):
+        if fs.parent or project.is_offloop(info) or fs.name.startswith("__"):
             continue
         if project.is_route(info.fid) or info.fid in referenced or fs.name in passed_names:
             continue
