@@ -17,4 +17,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("audit_platform.api.urls", namespace="api")),
+    path("", include("audit_platform.reports.urls")),
 ]

@@ -7,6 +7,7 @@ Builders take plain sequences, never querysets: selectors query, this module onl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -73,14 +74,35 @@ def _base_layout(title: str, *, height: int, show_legend: bool = True) -> dict[s
     }
 
 
+def _count_axis(figure: go.Figure, values: Sequence[int | float], axis: str = "y") -> None:
+    """Whole-number ticks for counts (Plotly would label 0.2, 0.4... on small counts)."""
+    top = max([0, *values])
+    step = max(1, math.ceil(top / 5))
+    figure.update_layout({f"{axis}axis": {"dtick": step, "tick0": 0}})
+
+
 def open_by_severity_over_scans(points: Sequence[ScanPoint], *, title: str = "") -> go.Figure:
-    """Stacked area: how many findings were open after each scan, by severity."""
+    """Stacked area: how many findings were open after each scan, by severity.
+    One scan has no area to draw, so it is a stacked bar."""
     labels = [p.label for p in points]
     figure = go.Figure()
     # Lowest severity first so the most severe band sits on top where the eye lands.
     for severity in reversed(SEVERITY_ORDER):
         values = [int(p.open_by_severity.get(severity, 0)) for p in points]
         if not any(values):
+            continue
+        color = SEVERITY_COLORS[severity]
+        hover = "%{y} " + severity + "<extra></extra>"
+        if len(points) == 1:
+            figure.add_trace(
+                go.Bar(
+                    x=labels,
+                    y=values,
+                    name=severity.capitalize(),
+                    marker_color=color,
+                    hovertemplate=hover,
+                )
+            )
             continue
         figure.add_trace(
             go.Scatter(
@@ -89,13 +111,14 @@ def open_by_severity_over_scans(points: Sequence[ScanPoint], *, title: str = "")
                 name=severity.capitalize(),
                 mode="lines",
                 stackgroup="open",
-                line={"width": 0.8, "color": SEVERITY_COLORS[severity]},
-                fillcolor=SEVERITY_COLORS[severity],
-                hovertemplate="%{y} " + severity + "<extra></extra>",
+                line={"width": 0.8, "color": color},
+                fillcolor=color,
+                hovertemplate=hover,
             )
         )
-    figure.update_layout(**_base_layout(title, height=280))
+    figure.update_layout(**_base_layout(title, height=280), barmode="stack", bargap=0.6)
     figure.update_xaxes(type="category")
+    _count_axis(figure, [sum(p.open_by_severity.values()) for p in points])
     return figure
 
 
@@ -121,6 +144,7 @@ def new_vs_fixed_per_scan(points: Sequence[ScanPoint], *, title: str = "") -> go
     )
     figure.update_layout(**_base_layout(title, height=280), barmode="group", bargap=0.25)
     figure.update_xaxes(type="category")
+    _count_axis(figure, [max(p.new, p.fixed, p.reopened) for p in points])
     return figure
 
 
@@ -143,6 +167,7 @@ def category_breakdown(counts: Sequence[tuple[str, int]], *, title: str = "") ->
     figure.update_yaxes(
         automargin=True, tickfont={"family": "DejaVu Sans Mono, monospace", "size": 11}
     )
+    _count_axis(figure, [count for _, count in ordered], axis="x")
     return figure
 
 
@@ -187,6 +212,7 @@ def mean_time_to_remediate(
         )
     )
     figure.update_layout(**_base_layout(title, height=240, show_legend=False))
+    figure.update_layout(bargap=0.45)
     figure.update_yaxes(title_text="days")
     return figure
 
@@ -218,7 +244,7 @@ def load_test_over_scans(points: Sequence[LoadTestPoint], *, title: str = "") ->
         yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False},
     )
     figure.update_xaxes(type="category")
-    figure.update_yaxes(title_text="p95 ms")
+    figure.update_layout(yaxis_title_text="p95 ms", yaxis2_title_text="requests/s")
     return figure
 
 

@@ -217,6 +217,8 @@ class ExecutiveSummary:
     overdue: list[FindingRef] = field(default_factory=list)
     reopened: list[FindingRef] = field(default_factory=list)
     previous_label: str = ""
+    fixed_total: int = 0  # the lists above name the top few; these count all
+    overdue_total: int = 0
 
     @property
     def open_total(self) -> int:
@@ -241,12 +243,14 @@ class ExecutiveSummary:
         else:
             trend = f"Risk is up {change:.0f}% since the last report."
         extras = []
-        if self.fixed:
-            extras.append(f"{len(self.fixed)} fixed")
+        fixed = max(self.fixed_total, len(self.fixed))
+        overdue = max(self.overdue_total, len(self.overdue))
+        if fixed:
+            extras.append(f"{fixed} fixed")
         if self.reopened:
             extras.append(f"{len(self.reopened)} reopened")
-        if self.overdue:
-            extras.append(f"{len(self.overdue)} overdue")
+        if overdue:
+            extras.append(f"{overdue} overdue")
         return trend + (" " + ", ".join(extras).capitalize() + "." if extras else "")
 
 

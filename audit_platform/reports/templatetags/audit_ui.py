@@ -48,6 +48,11 @@ def blast_width(value: float | int | None, top: float | int | None) -> str:
 
 
 @register.filter
+def absolute(value: int | float | None) -> int | float:
+    return abs(value or 0)
+
+
+@register.filter
 def days_until(due: date | datetime | None) -> int | None:
     if due is None:
         return None

@@ -82,7 +82,12 @@ def test_asyncio_log_live_debug_mode_run() -> None:
     env = {**os.environ, "PYTHONASYNCIODEBUG": "1", "PYTHONPATH": str(DEMO_ROOT)}
     completed = subprocess.run(
         [sys.executable, "-m", "demoapp.routes", "0.6"],
-        cwd=DEMO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+        cwd=DEMO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     log = asyncio_log.parse(io.StringIO(completed.stderr))
     names = {step.name: step for step in log.slow_steps}

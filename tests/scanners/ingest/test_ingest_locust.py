@@ -17,13 +17,22 @@ def test_locust_prefix_reads_stats_history_and_failures() -> None:
     report = locust.load(sample("locust/many"))
     assert report.files == ["many_failures.csv", "many_stats.csv", "many_stats_history.csv"]
     items, orders, rates = report.endpoints
-    assert (items.method, items.name, items.requests, items.failures) == ("GET", "/api/items/[id]", 449, 0)
+    assert (items.method, items.name, items.requests, items.failures) == (
+        "GET",
+        "/api/items/[id]",
+        449,
+        0,
+    )
     assert (items.p50_ms, items.p95_ms, items.p99_ms) == (22.0, 35.0, 57.0)
     assert round(items.rps, 2) == 89.73
     assert (orders.failures, round(orders.error_rate, 4)) == (5, 0.0521)
     assert (rates.p95_ms, rates.p99_ms) == (95.0, 160.0)
     assert report.aggregated is not None
-    assert (report.aggregated.requests, report.aggregated.failures, report.aggregated.p95_ms) == (715, 5, 89.0)
+    assert (report.aggregated.requests, report.aggregated.failures, report.aggregated.p95_ms) == (
+        715,
+        5,
+        89.0,
+    )
     assert report.total_requests == 715
     assert (report.history_rows, report.peak_users) == (6, 10)
     (failure,) = report.failures
@@ -72,7 +81,10 @@ def test_locust_old_headers_and_na_values() -> None:
     ("relative", "message"),
     [
         ("locust/empty_stats.csv", "empty_stats.csv: empty file: no Locust stats header"),
-        ("locust/malformed_stats.csv", r"line 2: column 'Request Count' should be a number, got 'many'"),
+        (
+            "locust/malformed_stats.csv",
+            r"line 2: column 'Request Count' should be a number, got 'many'",
+        ),
         ("locust/nothing_here", "no Locust CSV files at 'nothing_here'"),
     ],
 )
@@ -88,7 +100,9 @@ def test_locust_truncated_row() -> None:
 
 
 def test_locust_only_history_is_not_enough(tmp_path: Path) -> None:
-    (tmp_path / "x_stats_history.csv").write_bytes(sample("locust/many_stats_history.csv").read_bytes())
+    (tmp_path / "x_stats_history.csv").write_bytes(
+        sample("locust/many_stats_history.csv").read_bytes()
+    )
     (tmp_path / "x_failures.csv").write_bytes(sample("locust/many_failures.csv").read_bytes())
     with pytest.raises(ArtifactParseError, match=r"no Locust stats file \(PREFIX_stats.csv\)"):
         locust.load(tmp_path / "x")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from scanners.runtime.mapping import FunctionIndex, PathMapper, RouteMatcher, RouteTarget, list_python_files
+from scanners.runtime.mapping import (
+    FunctionIndex,
+    PathMapper,
+    RouteMatcher,
+    RouteTarget,
+    list_python_files,
+)
 from tests.scanners.ingest.conftest import DEMO_ROOT
 
 TREE = [
@@ -38,7 +44,10 @@ def test_path_mapper_longest_suffix(foreign: str, expected: str | None) -> None:
 
 def test_list_python_files_of_the_demo_service() -> None:
     assert list_python_files(DEMO_ROOT) == [
-        "demoapp/__init__.py", "demoapp/routes.py", "demoapp/services.py", "demoapp/typed.py",
+        "demoapp/__init__.py",
+        "demoapp/routes.py",
+        "demoapp/services.py",
+        "demoapp/typed.py",
     ]
 
 

@@ -92,7 +92,8 @@ def test_pyspy_speedscope_skips_evented_profiles() -> None:
     document = (
         '{"shared": {"frames": [{"name": "f", "file": "/a/x.py", "line": 1}]}, "profiles": ['
         '{"type": "evented", "name": "Thread 1", "events": []},'
-        '{"type": "sampled", "name": "Thread 2 \\"worker\\"", "samples": [[0], [0]], "weights": [1, 1]}]}'
+        '{"type": "sampled", "name": "Thread 2 \\"worker\\"", '
+        '"samples": [[0], [0]], "weights": [1, 1]}]}'
     )
     profile = pyspy.parse(io.StringIO(document))
     assert profile.total_samples == 2
@@ -154,8 +155,22 @@ def test_pyspy_live_capture_of_a_blocking_asyncio_program(tmp_path: Path, fmt: s
     """Profile the demo service for real and check the parser finds its blocked event loop."""
     output = tmp_path / f"profile.{fmt}"
     command = [
-        str(_py_spy()), "record", "--idle", "--nonblocking", "--threads", "-r", "200",
-        "-f", fmt, "-o", str(output), "--", sys.executable, "-m", "demoapp.routes", "1.0",
+        str(_py_spy()),
+        "record",
+        "--idle",
+        "--nonblocking",
+        "--threads",
+        "-r",
+        "200",
+        "-f",
+        fmt,
+        "-o",
+        str(output),
+        "--",
+        sys.executable,
+        "-m",
+        "demoapp.routes",
+        "1.0",
     ]
     env = {**os.environ, "PYTHONPATH": str(DEMO_ROOT)}
     completed = subprocess.run(

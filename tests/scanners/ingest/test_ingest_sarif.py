@@ -17,14 +17,22 @@ def _parse(relative: str) -> sarif_import.SarifLog:
 def test_sarif_one_ruff_result() -> None:
     (result,) = _parse("sarif/one.sarif").results
     assert (result.tool, result.rule_id, result.level) == ("ruff", "ASYNC251", "error")
-    assert (result.uri, result.line, result.column, result.end_column) == ("/home/ci/work/demoapp/services.py", 5, 5, 21)
+    assert (result.uri, result.line, result.column, result.end_column) == (
+        "/home/ci/work/demoapp/services.py",
+        5,
+        5,
+        21,
+    )
     assert result.catalog_category == "ASYNC-BLOCKING-SLEEP"
 
 
 def test_sarif_many_runs_and_mapping() -> None:
     log = _parse("sarif/many.sarif")
     assert log.tools == ["ruff", "bandit"]
-    assert [(r.tool, r.rule_id, r.uri.rsplit("work/", 1)[-1], r.line, r.catalog_category) for r in log.results] == [
+    assert [
+        (r.tool, r.rule_id, r.uri.rsplit("work/", 1)[-1], r.line, r.catalog_category)
+        for r in log.results
+    ] == [
         ("ruff", "ASYNC251", "demoapp/routes.py", 21, "ASYNC-BLOCKING-SLEEP"),
         ("ruff", "PLR2004", "demoapp/routes.py", 30, ""),
         ("ruff", "ASYNC251", "vendor/legacy.py", 3, "ASYNC-BLOCKING-SLEEP"),
@@ -39,7 +47,15 @@ def test_sarif_many_runs_and_mapping() -> None:
 
 def test_sarif_semgrep_and_type_checker_rules() -> None:
     semgrep = sarif_import.ImportedResult(
-        "semgrep", "python.sqlalchemy.security.sqlalchemy-execute-raw-query", "error", "m", "a.py", 1, 1, 1, 0
+        "semgrep",
+        "python.sqlalchemy.security.sqlalchemy-execute-raw-query",
+        "error",
+        "m",
+        "a.py",
+        1,
+        1,
+        1,
+        0,
     )
     assert semgrep.catalog_category == "DB-SQL-INJECTION"
     mypy = sarif_import.ImportedResult("mypy", "arg-type", "error", "m", "a.py", 1, 1, 1, 0)

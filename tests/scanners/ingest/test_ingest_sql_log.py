@@ -22,11 +22,26 @@ def _parse(relative: str, options: sql_log.SqlLogOptions | None = None) -> sql_l
     ("sql", "shape"),
     [
         ("SELECT * FROM t WHERE id = 5", "SELECT * FROM t WHERE id = ?"),
-        ("select a from t where b in (1, 2,3) and c = 'x''y'", "select a from t where b IN (?) and c = ?"),
-        ("SELECT 1 FROM t WHERE a = $1 AND b = %(b)s AND c = %s AND d = :d", "SELECT ? FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?"),
-        ("SELECT x::int FROM t /* hint */ WHERE y = 2 -- trailing", "SELECT x::int FROM t WHERE y = ?"),
-        ("INSERT INTO t (a, b) VALUES (1, 'a'), (2, 'b'), (3, 'c');", "INSERT INTO t (a, b) VALUES (?, ?)"),
-        ("SELECT t.id FROM t WHERE t.id IN (__[POSTCOMPILE_id_1])", "SELECT t.id FROM t WHERE t.id IN (?)"),
+        (
+            "select a from t where b in (1, 2,3) and c = 'x''y'",
+            "select a from t where b IN (?) and c = ?",
+        ),
+        (
+            "SELECT 1 FROM t WHERE a = $1 AND b = %(b)s AND c = %s AND d = :d",
+            "SELECT ? FROM t WHERE a = ? AND b = ? AND c = ? AND d = ?",
+        ),
+        (
+            "SELECT x::int FROM t /* hint */ WHERE y = 2 -- trailing",
+            "SELECT x::int FROM t WHERE y = ?",
+        ),
+        (
+            "INSERT INTO t (a, b) VALUES (1, 'a'), (2, 'b'), (3, 'c');",
+            "INSERT INTO t (a, b) VALUES (?, ?)",
+        ),
+        (
+            "SELECT t.id FROM t WHERE t.id IN (__[POSTCOMPILE_id_1])",
+            "SELECT t.id FROM t WHERE t.id IN (?)",
+        ),
         ("SELECT col2 FROM t2", "SELECT col2 FROM t2"),
     ],
 )
@@ -36,7 +51,12 @@ def test_sql_normalize_query(sql: str, shape: str) -> None:
 
 def test_sql_sqlalchemy_real_log_groups_by_request_markers() -> None:
     log = _parse("sql_sqlalchemy/many.log")
-    assert (log.dialect, log.statements, log.requests, log.grouping) == ("sqlalchemy", 15, 2, "markers")
+    assert (log.dialect, log.statements, log.requests, log.grouping) == (
+        "sqlalchemy",
+        15,
+        2,
+        "markers",
+    )
     assert log.shapes[CUSTOMER_SHAPE] == 13
     record = log.repeated[("GET /api/orders", CUSTOMER_SHAPE)]
     assert (record.requests, record.max_per_request, record.total) == (1, 12, 12)
@@ -59,7 +79,8 @@ def test_sql_request_ids_interleaved() -> None:
     for index in range(6):
         for request in ("a1", "b2"):
             lines.append(
-                f"INFO sqlalchemy.engine.Engine request_id={request} SELECT * FROM items WHERE id = {index}"
+                f"INFO sqlalchemy.engine.Engine request_id={request} "
+                f"SELECT * FROM items WHERE id = {index}"
             )
     lines.append("INFO sqlalchemy.engine.Engine request_id=b2 SELECT * FROM users WHERE id = 1")
     log = sql_log.parse(io.StringIO("\n".join(lines) + "\n"))
@@ -70,7 +91,8 @@ def test_sql_request_ids_interleaved() -> None:
 
 def test_sql_custom_marker_pattern() -> None:
     text = (
-        "[req GET /a] start\nINFO sqlalchemy.engine.Engine SELECT 1\nINFO sqlalchemy.engine.Engine SELECT 2\n"
+        "[req GET /a] start\nINFO sqlalchemy.engine.Engine SELECT 1\n"
+        "INFO sqlalchemy.engine.Engine SELECT 2\n"
         "[req GET /b] start\nINFO sqlalchemy.engine.Engine SELECT 3\n"
     )
     options = sql_log.SqlLogOptions(request_start_pattern=r"\[req (?P<method>GET) (?P<path>/\S*)\]")

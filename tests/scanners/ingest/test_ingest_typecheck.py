@@ -33,10 +33,18 @@ def test_mypy_text_and_json_agree_on_the_real_run() -> None:
     for report in (text, json_report):
         assert [(d.file, d.line, d.column, d.code) for d in report.diagnostics] == expected
         assert {d.severity for d in report.diagnostics} == {"error"}
-    assert text.diagnostics[0].message == 'Incompatible return value type (got "float", expected "int")'
+    assert (
+        text.diagnostics[0].message
+        == 'Incompatible return value type (got "float", expected "int")'
+    )
     assert text.files_checked == 4
     assert text.summary() == {
-        "tool": "mypy", "format": "text", "errors": 4, "warnings": 0, "files": 1, "files_checked": 4,
+        "tool": "mypy",
+        "format": "text",
+        "errors": 4,
+        "warnings": 0,
+        "files": 1,
+        "files_checked": 4,
     }
 
 
@@ -45,8 +53,8 @@ def test_mypy_one_and_notes() -> None:
     assert (only.line, only.code) == (6, "return-value")
     report = typecheck.parse_mypy(
         io.StringIO(
-            "app/x.py:3: error: Name \"y\" is not defined  [name-defined]\n"
-            "app/x.py:3: note: Did you mean \"x\"?\n"
+            'app/x.py:3: error: Name "y" is not defined  [name-defined]\n'
+            'app/x.py:3: note: Did you mean "x"?\n'
             "Found 1 error in 1 file (checked 2 source files)\n"
         )
     )
@@ -56,7 +64,10 @@ def test_mypy_one_and_notes() -> None:
 
 def test_pyright_many() -> None:
     report = _pyright("pyright/many.json")
-    assert [(d.file.rsplit("/", 1)[-1], d.line, d.column, d.severity, d.code) for d in report.diagnostics] == [
+    assert [
+        (d.file.rsplit("/", 1)[-1], d.line, d.column, d.severity, d.code)
+        for d in report.diagnostics
+    ] == [
         ("typed.py", 6, 12, "error", "reportReturnType"),
         ("typed.py", 10, 12, "error", "reportOperatorIssue"),
         ("typed.py", 14, 12, "warning", "reportReturnType"),
@@ -71,7 +82,11 @@ def test_pyright_many() -> None:
     [
         ("mypy", "mypy_text/empty.txt", "empty file: no mypy output"),
         ("mypy", "mypy_json/empty.json", "empty file: no mypy output"),
-        ("mypy", "mypy_text/malformed.txt", r"line 1: expected 'file:line:col: error: message  \[code\]'"),
+        (
+            "mypy",
+            "mypy_text/malformed.txt",
+            r"line 1: expected 'file:line:col: error: message  \[code\]'",
+        ),
         ("mypy", "mypy_json/malformed.json", "line 1: not a JSON object"),
         ("pyright", "pyright/empty.json", "empty file: no pyright output"),
         ("pyright", "pyright/malformed.json", "not valid JSON"),

@@ -1,0 +1,1 @@
+"""Browser pages. Thin: resolve access, call one selector or service, render."""
