@@ -1,0 +1,38 @@
+import sqlite3
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+app = FastAPI()
+NOTES_TABLE = "notes"
+
+
+@app.get("/search")
+async def search(q: str, session: AsyncSession) -> list:
+    # ruleid: sql-built-from-strings
+    rows = await session.execute(text(f"SELECT id FROM notes WHERE body ILIKE '%{q}%'"))
+    stmt = f"DELETE FROM notes WHERE title = '{q}'"
+    # ruleid: sql-built-from-strings
+    await session.execute(text(stmt))
+    # ok: sql-built-from-strings
+    safe = await session.execute(text("SELECT id FROM notes WHERE body ILIKE :q"), {"q": q})
+    # ok: sql-built-from-strings
+    counted = await session.execute(text(f"SELECT count(*) FROM {NOTES_TABLE} WHERE id = :id"), {"id": 1})
+    return [rows, safe, counted]
+
+
+@app.get("/search-sync")
+def search_sync(feed_id: int, guids: list[str]) -> list:
+    conn = sqlite3.connect("cache.db")
+    # ruleid: sql-built-from-strings
+    rows = conn.execute("SELECT guid FROM seen WHERE feed_id = %d AND guid IN (%s)" % (feed_id, ",".join(guids)))
+    # ruleid: sql-built-from-strings
+    conn.execute("SELECT * FROM seen WHERE guid = '" + guids[0] + "'")
+    # ruleid: sql-built-from-strings
+    conn.execute("SELECT * FROM seen WHERE feed_id = {}".format(feed_id))
+    # ok: sql-built-from-strings
+    conn.executemany("INSERT OR IGNORE INTO seen (feed_id, guid) VALUES (?, ?)", [(feed_id, g) for g in guids])
+    # ok: sql-built-from-strings
+    conn.execute("SELECT * FROM seen WHERE feed_id = ?", (feed_id,))
+    return list(rows)

@@ -1,0 +1,36 @@
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict
+
+app = FastAPI()
+
+
+class NoteOut(BaseModel):
+    id: int
+    title: str
+
+    # ruleid: pydantic-v1-config-class
+    class Config:
+        orm_mode = True
+
+
+class NoteIn(BaseModel):
+    # ok: pydantic-v1-config-class
+    model_config = ConfigDict(str_strip_whitespace=True)
+    title: str
+
+
+# ok: pydantic-v1-config-class
+class Config:
+    debug = False
+
+
+@app.get("/notes")
+async def list_notes() -> list[NoteOut]:
+    # ok: pydantic-v1-config-class
+    return []
+
+
+@app.get("/notes-sync")
+def list_notes_sync() -> list[NoteOut]:
+    # ok: pydantic-v1-config-class
+    return []

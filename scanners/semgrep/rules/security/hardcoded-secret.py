@@ -1,0 +1,42 @@
+import os
+
+from fastapi import FastAPI
+from pydantic_settings import BaseSettings
+
+app = FastAPI()
+
+# ruleid: hardcoded-secret
+URL_SIGNING_SECRET = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+# ok: hardcoded-secret
+JWT_ALGORITHM = "HS256"
+# ok: hardcoded-secret
+SECRET_KEY = "change-me-in-production"
+
+
+class Settings(BaseSettings):
+    # ok: hardcoded-secret
+    database_url: str = "postgresql+asyncpg://db.internal:5432/shop"
+    # ruleid: hardcoded-secret
+    payment_api_key: str = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+    # ok: hardcoded-secret
+    webhook_secret: str
+    # ruleid: hardcoded-secret
+    weather_api_key: str = os.getenv("WEATHER_API_KEY", "b6907d289e10d714a6e88b30761fae22")
+    # ok: hardcoded-secret
+    admin_token: str = os.getenv("FEEDS_ADMIN_TOKEN", "")
+
+
+@app.get("/cache")
+async def cache_entry(city: str) -> dict:
+    # ok: hardcoded-secret
+    cache_key = f"weather:{city.lower()}"
+    # ruleid: hardcoded-secret
+    password = "hunter2hunter2"
+    return {"key": cache_key, "password": password}
+
+
+@app.get("/cache-sync")
+def cache_entry_sync(city: str) -> dict:
+    # ok: hardcoded-secret
+    token_type = "bearer-token"
+    return {"type": token_type}
