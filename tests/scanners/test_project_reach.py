@@ -1,0 +1,132 @@
+"""Event-loop reachability: which functions run on the loop, witness paths, routes reaching a
+function, and every kind of hand-off that takes code off the loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.scanners.project_helpers import make_project
+
+FILES = {
+    "svc/__init__.py": "",
+    "svc/helpers.py": """
+        import time
+
+        def leaf():
+            time.sleep(1)
+
+        def middle():
+            leaf()
+
+        def in_thread():
+            time.sleep(1)
+
+        def in_executor(x, y=1):
+            time.sleep(1)
+
+        def in_threadpool():
+            time.sleep(1)
+
+        def in_anyio():
+            time.sleep(1)
+
+        def in_background():
+            time.sleep(1)
+
+        def thread_target():
+            time.sleep(1)
+
+        def from_def_route():
+            time.sleep(1)
+
+        def at_import():
+            return 1
+
+        VALUE = at_import()
+    """,
+    "svc/routes.py": """
+        import asyncio
+        import functools
+        import threading
+
+        import anyio
+        from fastapi import APIRouter, BackgroundTasks
+        from starlette.concurrency import run_in_threadpool
+
+        from svc import helpers
+
+        router = APIRouter(prefix="/r")
+
+        @router.get("/a")
+        async def route_a(tasks: BackgroundTasks):
+            helpers.middle()
+            await asyncio.to_thread(helpers.in_thread)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, functools.partial(helpers.in_executor, 1, y=2))
+            await run_in_threadpool(helpers.in_threadpool)
+            await anyio.to_thread.run_sync(helpers.in_anyio)
+            tasks.add_task(helpers.in_background)
+            threading.Thread(target=helpers.thread_target).start()
+
+        @router.get("/b")
+        async def route_b():
+            helpers.middle()
+
+        @router.get("/c")
+        def route_c():
+            helpers.from_def_route()
+    """,
+    "scripts/job.py": """
+        from svc import helpers
+
+        async def main():
+            helpers.from_def_route()
+    """,
+}
+
+
+def test_sync_helpers_called_from_async_routes_are_on_the_loop(tmp_path: Path) -> None:
+    project = make_project(tmp_path, FILES)
+    assert project.on_loop("svc.routes:route_a")
+    assert project.on_loop("svc.helpers:middle")
+    assert project.on_loop("svc.helpers:leaf")
+    assert [r.label for r in project.routes_reaching("svc.helpers:leaf")] == [
+        "GET /r/a",
+        "GET /r/b",
+    ]
+
+
+def test_hand_offs_def_routes_scripts_and_import_time_code_are_off_the_loop(tmp_path: Path) -> None:
+    project = make_project(tmp_path, FILES)
+    for name in (
+        "in_thread",
+        "in_executor",
+        "in_threadpool",
+        "in_anyio",
+        "in_background",
+        "thread_target",
+        "from_def_route",
+        "at_import",
+    ):
+        assert not project.on_loop(f"svc.helpers:{name}"), name
+    assert not project.on_loop("svc.routes:route_c")
+    handoffs = sorted((h.kind, h.target) for h in project.fastapi.handoffs)
+    assert handoffs == [
+        ("background_task", "svc.helpers:in_background"),
+        ("run_in_executor", "svc.helpers:in_executor"),
+        ("run_in_threadpool", "svc.helpers:in_threadpool"),
+        ("thread", "svc.helpers:thread_target"),
+        ("to_thread", "svc.helpers:in_anyio"),
+        ("to_thread", "svc.helpers:in_thread"),
+    ]
+
+
+def test_witness_path_runs_from_the_route_through_each_call(tmp_path: Path) -> None:
+    project = make_project(tmp_path, FILES)
+    steps = project.witness("svc.helpers:leaf")
+    assert [(s.function, s.line, s.note) for s in steps] == [
+        ("svc.routes.route_a", 15, "GET /r/a"),
+        ("svc.helpers.middle", 7, "calls middle()"),
+        ("svc.helpers.leaf", 3, "calls leaf()"),
+    ]
+    assert steps[0].path == "svc/routes.py"
