@@ -21,10 +21,20 @@ from audit_platform.celery import app as celery_app
 from tests.support.gitrepo import GitRepo, make_git_repo
 from tests.support.worker import LiveWorker, database_url, redis_available, start_worker
 
+TESTS_DIR = Path(__file__).resolve().parent
+
 # One queue per test session, so two runs sharing a Redis never take each other's tasks.
 celery_app.conf.task_default_queue = os.environ.get(
     "CELERY_TASK_DEFAULT_QUEUE", f"tests-{uuid.uuid4().hex[:10]}"
 )
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    # A `fixtures` folder holds code the scanner reads (sample services with their own tests),
+    # never tests of this project.
+    if not collection_path.is_relative_to(TESTS_DIR):
+        return None
+    return True if "fixtures" in collection_path.relative_to(TESTS_DIR).parts else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

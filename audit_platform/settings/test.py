@@ -5,8 +5,11 @@ from audit_platform.settings.base import DATA_DIR, DATABASES, PLAIN_STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Templates may reference static files that collectstatic never ran for in tests.
+# Templates may reference static files that collectstatic never ran for in tests: serve them from
+# the finders, and do not look for a STATIC_ROOT that does not exist.
 STORAGES = PLAIN_STORAGES
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 # Tests create their own local repositories as git sources.
 AUDIT_ALLOW_LOCAL_GIT_SOURCES = True
 
