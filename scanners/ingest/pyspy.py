@@ -94,6 +94,10 @@ _KNOWN_LIBRARIES = frozenset(
     }
 )
 _STDLIB_MODULES = frozenset(sys.stdlib_module_names)
+# Memory bounds: the innermost application frames of an event-loop stack (the async def that
+# blocks is close to the leaf), and the distinct reduced stacks kept (the rest are counted).
+MAX_KEPT_FRAMES = 24
+MAX_LOOP_STACKS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,7 @@ class PySpyProfile:
     total_samples: int = 0
     event_loop_samples: int = 0
     event_loop_idle_samples: int = 0  # the loop waiting in its own select(): not blocked
+    dropped_loop_samples: int = 0  # loop samples past MAX_LOOP_STACKS distinct stacks
     threads: dict[str, ThreadInfo] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)  # interned; stacks hold indices
     function_samples: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -149,6 +154,7 @@ class PySpyProfile:
             "samples": self.total_samples,
             "event_loop_samples": self.event_loop_samples,
             "event_loop_idle_samples": self.event_loop_idle_samples,
+            "dropped_loop_samples": self.dropped_loop_samples,
             "threads": [
                 {
                     "id": thread.thread_id,
@@ -194,14 +200,29 @@ def _is_loop_idle(stack: list[Frame]) -> bool:
 
 
 class _Reducer:
-    """Folds one stack at a time into a ``PySpyProfile``."""
+    """Folds one stack (frame ids, root first) at a time into a ``PySpyProfile``.
+
+    Everything that depends on a frame alone is computed once per distinct frame: a profile has
+    millions of frames but only as many distinct ones as there are code lines in play.
+    """
 
     def __init__(self, profile: PySpyProfile) -> None:
         self.profile = profile
+        self._loop: list[bool] = []
+        self._library: list[bool] = []
+        self._function: list[tuple[str, str]] = []
+        self._line: list[tuple[str, int] | None] = []
 
-    def add(
-        self, thread_key: str, thread_id: str, name: str, stack: list[Frame], count: int
-    ) -> None:
+    def frame_id(self, frame: Frame) -> int:
+        index = self.profile.intern(frame)
+        if index == len(self._loop):
+            self._loop.append(is_event_loop_frame(frame))
+            self._library.append(is_library_file(frame.file))
+            self._function.append((frame.file, frame.function))
+            self._line.append((frame.file, frame.line) if frame.line else None)
+        return index
+
+    def add(self, thread_key: str, thread_id: str, name: str, stack: list[int], count: int) -> None:
         profile = self.profile
         thread = profile.threads.get(thread_key)
         if thread is None:
@@ -210,20 +231,27 @@ class _Reducer:
             thread.name = name
         thread.samples += count
         profile.total_samples += count
-        in_loop = any(is_event_loop_frame(frame) for frame in stack)
-        if in_loop:
-            thread.event_loop_samples += count
-            profile.event_loop_samples += count
-        for function_key in {(frame.file, frame.function) for frame in stack}:
+        unique = set(stack)
+        for function_key in {self._function[i] for i in unique}:
             profile.function_samples[function_key] += count
-        for line_key in {(frame.file, frame.line) for frame in stack if frame.line}:
-            profile.line_samples[line_key] += count
-        if in_loop and _is_loop_idle(stack):
+        for line_key in {self._line[i] for i in unique}:
+            if line_key is not None:
+                profile.line_samples[line_key] += count
+        if not any(self._loop[i] for i in unique):
+            return
+        thread.event_loop_samples += count
+        profile.event_loop_samples += count
+        frames = profile.frames
+        if _is_loop_idle([frames[i] for i in stack[-2:]]):
             profile.event_loop_idle_samples += count
-        elif in_loop and stack:
-            kept = [frame for frame in stack[:-1] if not is_library_file(frame.file)]
-            kept.append(stack[-1])
-            profile.loop_stacks[tuple(profile.intern(frame) for frame in kept)] += count
+            return
+        kept = [i for i in stack[:-1] if not self._library[i]][-MAX_KEPT_FRAMES:]
+        kept.append(stack[-1])
+        key = tuple(kept)
+        if key in profile.loop_stacks or len(profile.loop_stacks) < MAX_LOOP_STACKS:
+            profile.loop_stacks[key] += count
+        else:
+            profile.dropped_loop_samples += count
 
 
 def sniff(head: bytes) -> bool:
@@ -312,23 +340,30 @@ def parse_raw(stream: BinaryIO | TextIO | _Prefixed) -> PySpyProfile:
     """Collapsed stacks, one line per unique stack: ``frame;frame;... count``, root first."""
     profile = PySpyProfile(format="raw")
     reducer = _Reducer(profile)
+    frame_ids: dict[str, int] = {}  # frame text -> id: most frames repeat on every line
     seen_line = False
     for number, line in iter_lines(stream, "a py-spy raw profile"):  # type: ignore[arg-type]
         if not line.strip():
             continue
         seen_line = True
-        match = _RAW_LINE.match(line)
-        if match is None:
+        stack_text, _, count_text = line.rpartition(" ")
+        last = stack_text.rsplit(";", 1)[-1]
+        if not count_text.isdigit() or not (
+            not last.strip()
+            or last.endswith(")")
+            or _RAW_THREAD.match(last)
+            or _RAW_PROCESS.match(last)
+        ):
             raise ArtifactParseError(
                 f"line {number}: expected 'frame;frame;... count', got {shorten(line)}"
                 + (" (the file may be truncated)" if ";" in line else "")
             )
-        parts = match.group("stack").split(";") if match.group("stack").strip() else []
+        parts = stack_text.split(";") if stack_text.strip() else []
         thread_key = thread_id = thread_name = ""
         while parts:
             head = parts[0]
-            process = _RAW_PROCESS.match(head)
-            thread = _RAW_THREAD.match(head)
+            process = _RAW_PROCESS.match(head) if head.startswith("process ") else None
+            thread = _RAW_THREAD.match(head) if head.startswith("thread (") else None
             if process is not None:
                 thread_key += f"process {process.group('pid')}/"
             elif thread is not None:
@@ -338,8 +373,13 @@ def parse_raw(stream: BinaryIO | TextIO | _Prefixed) -> PySpyProfile:
             else:
                 break
             parts.pop(0)
-        stack = [_raw_frame(part, number) for part in parts]
-        reducer.add(thread_key or "all", thread_id, thread_name, stack, int(match.group("count")))
+        stack: list[int] = []
+        for part in parts:
+            index = frame_ids.get(part)
+            if index is None:
+                index = frame_ids[part] = reducer.frame_id(_raw_frame(part, number))
+            stack.append(index)
+        reducer.add(thread_key or "all", thread_id, thread_name, stack, int(count_text))
     if not seen_line:
         raise ArtifactParseError("empty file: no py-spy samples")
     return profile
@@ -360,6 +400,8 @@ def parse_speedscope(stream: BinaryIO | TextIO | _Prefixed) -> PySpyProfile:
     if not isinstance(raw_frames, list):
         raise ArtifactParseError("not a speedscope file: no 'shared.frames' table")
     frames: list[Frame] = []
+    profile = PySpyProfile(format="speedscope")
+    reducer = _Reducer(profile)
     for index, raw in enumerate(raw_frames):
         if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
             raise ArtifactParseError(f"shared.frames[{index}]: expected an object with a 'name'")
@@ -369,8 +411,7 @@ def parse_speedscope(stream: BinaryIO | TextIO | _Prefixed) -> PySpyProfile:
                 str(raw["name"]), str(raw.get("file") or ""), line if isinstance(line, int) else 0
             )
         )
-    profile = PySpyProfile(format="speedscope")
-    reducer = _Reducer(profile)
+    ids = [reducer.frame_id(frame) for frame in frames]
     for number, raw_profile in enumerate(document["profiles"]):
         if not isinstance(raw_profile, dict):
             raise ArtifactParseError(f"profiles[{number}]: expected an object")
@@ -394,9 +435,7 @@ def parse_speedscope(stream: BinaryIO | TextIO | _Prefixed) -> PySpyProfile:
                     f"profiles[{number}] ({label}) sample {sample_index}: "
                     "expected a list of indices into shared.frames"
                 )
-            reducer.add(
-                f"thread {thread_id}", thread_id, thread_name, [frames[i] for i in sample], 1
-            )
+            reducer.add(f"thread {thread_id}", thread_id, thread_name, [ids[i] for i in sample], 1)
     if profile.total_samples == 0:
         raise ArtifactParseError("the speedscope file holds no samples")
     return profile
