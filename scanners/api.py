@@ -1,8 +1,8 @@
 """The engine's entry point: ``scan(root, options) -> ScanResult``.
 
-Stages: build the project model (discover, summarize in a process pool, link), run the
-registered detectors, run Semgrep when enabled and available, merge, rank by blast radius and
-fingerprint.
+Stages: discover the files; start Semgrep on them in the background (when enabled and
+installed); build the project model (summarize in a process pool, link); run the registered
+detectors; wait for Semgrep and merge; rank by blast radius; fingerprint.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import importlib
 import platform
 import time
 from pathlib import Path
+from typing import Protocol
 
 from scanners.detectors.registry import run_detectors
 from scanners.findings import Finding, ScanOptions, ScanResult
 from scanners.fingerprint import assign_fingerprints
-from scanners.project.build import build_project, gc_paused
+from scanners.project.build import build_project, discover_sources, gc_paused
 from scanners.ranking import rank
 
 ENGINE_VERSION = "0.2.0"
@@ -24,22 +25,42 @@ ENGINE_VERSION = "0.2.0"
 _PROGRESS = {"parse": (0.0, 60.0), "analyse": (60.0, 85.0), "semgrep": (85.0, 98.0)}
 
 
-def _run_semgrep(
+class _SemgrepRun(Protocol):
+    findings: list[Finding]
+    warnings: list[str]
+    version: str
+    seconds: float
+
+
+class _SemgrepHandle(Protocol):
+    def wait(self) -> _SemgrepRun: ...
+
+    def cancel(self) -> None: ...
+
+
+def _start_semgrep(
     root: Path, paths: list[str], options: ScanOptions, result: ScanResult
-) -> list[Finding]:
-    """Semgrep with our rule pack, when its runner is installed; its problems are warnings."""
+) -> _SemgrepHandle | None:
+    """Launch Semgrep with our rule pack in the background, when its runner is installed."""
     try:
         runner = importlib.import_module("scanners.semgrep.runner")
     except ImportError:
         result.warnings.append("semgrep: runner not available in this build; skipped")
+        return None
+    handle: _SemgrepHandle = runner.start_semgrep(root, paths, options)
+    return handle
+
+
+def _finish_semgrep(handle: _SemgrepHandle | None, result: ScanResult) -> list[Finding]:
+    """Wait for Semgrep; its problems become warnings, never failures."""
+    if handle is None:
         return []
-    run = runner.run_semgrep(root, paths, options)
+    run = handle.wait()
     result.warnings.extend(f"semgrep: {warning}" for warning in run.warnings)
     if run.version:
         result.versions["semgrep"] = run.version
     result.timings["semgrep"] = run.seconds
-    findings: list[Finding] = list(run.findings)
-    return findings
+    return list(run.findings)
 
 
 def _merge(engine: list[Finding], semgrep: list[Finding]) -> list[Finding]:
@@ -70,22 +91,31 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         low, high = _PROGRESS[stage]
         options.report(stage, low + (high - low) * fraction)
 
-    outcome = build_project(root, options, report)
-    project = outcome.project
+    stage_started = time.perf_counter()
+    discovered = discover_sources(root, options)
+    result.timings["discover"] = time.perf_counter() - stage_started
+    # Semgrep runs in its own processes while the engine builds the model and runs detectors.
+    handle = None
+    if options.semgrep:
+        handle = _start_semgrep(root, [f.rel for f in discovered[0]], options, result)
+    try:
+        outcome = build_project(root, options, report, discovered)
+        project = outcome.project
+        stage_started = time.perf_counter()
+        with gc_paused():
+            findings, failures = run_detectors(project)
+    except BaseException:
+        if handle is not None:
+            handle.cancel()
+        raise
     result.skipped = outcome.skipped
     result.timings.update(outcome.timings)
-
-    stage_started = time.perf_counter()
-    with gc_paused():
-        findings, failures = run_detectors(project)
     result.warnings.extend(f"detector {f.rule_id} failed: {f.error}" for f in failures)
     result.timings["detectors"] = time.perf_counter() - stage_started
     report("analyse", 1.0)
 
-    semgrep: list[Finding] = []
+    semgrep = _finish_semgrep(handle, result)
     if options.semgrep:
-        paths = sorted(module.path for module in project.modules.values())
-        semgrep = _run_semgrep(root, paths, options, result)
         report("semgrep", 1.0)
     findings = _merge(findings, semgrep)
 

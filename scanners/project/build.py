@@ -85,21 +85,39 @@ def gc_paused() -> Iterator[None]:
 
 
 def build_project(
-    root: Path, options: ScanOptions, progress: Callable[[str, float], None] | None = None
+    root: Path,
+    options: ScanOptions,
+    progress: Callable[[str, float], None] | None = None,
+    discovered: tuple[list[SourceFile], list[SkippedFile]] | None = None,
 ) -> BuildOutcome:
-    """Discover and summarize every Python file under ``root`` and link them into a Project."""
+    """Discover and summarize every Python file under ``root`` and link them into a Project.
+
+    ``discovered`` passes the result of ``discover(...)`` when the caller already has it (the
+    scan starts Semgrep on the same files before building)."""
     with gc_paused():
-        return _build(root, options, progress)
+        return _build(root, options, progress, discovered)
+
+
+def discover_sources(
+    root: Path, options: ScanOptions
+) -> tuple[list[SourceFile], list[SkippedFile]]:
+    """The Python files a scan analyses, and those skipped before reading (size, excludes)."""
+    return discover(root, options.exclude, options.max_file_bytes)
 
 
 def _build(
-    root: Path, options: ScanOptions, progress: Callable[[str, float], None] | None
+    root: Path,
+    options: ScanOptions,
+    progress: Callable[[str, float], None] | None,
+    discovered: tuple[list[SourceFile], list[SkippedFile]] | None,
 ) -> BuildOutcome:
     report = progress or (lambda stage, fraction: None)
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    files, skipped = discover(root, options.exclude, options.max_file_bytes)
-    timings["discover"] = time.perf_counter() - started
+    if discovered is None:
+        started = time.perf_counter()
+        discovered = discover_sources(root, options)
+        timings["discover"] = time.perf_counter() - started
+    files, skipped = discovered[0], list(discovered[1])
 
     started = time.perf_counter()
     jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
