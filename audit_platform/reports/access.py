@@ -69,7 +69,8 @@ def org_access(request: HttpRequest, org_slug: str | None = None) -> OrgAccess:
     else:
         current_id = request.session.get(SESSION_ORG_KEY)
         chosen = next((m for m in memberships if m.organization_id == current_id), memberships[0])
-    request.session[SESSION_ORG_KEY] = chosen.organization_id
+    if request.session.get(SESSION_ORG_KEY) != chosen.organization_id:  # no session write per page
+        request.session[SESSION_ORG_KEY] = chosen.organization_id
     return OrgAccess(organization=chosen.organization, role=chosen.role, memberships=memberships)
 
 

@@ -471,7 +471,7 @@ def my_findings(user_id: int, organization: Organization) -> QuerySet[Finding]:
         Finding.objects.filter(
             assignee_id=user_id, project__organization=organization, status__in=ACTIVE_STATUSES
         )
-        .select_related("project")
+        .select_related("project", "assignee")
         .order_by(F("due_date").asc(nulls_last=True), "-blast_radius", "id")
     )
 

@@ -31,7 +31,10 @@ from tests.platform.factories import (
     UserFactory,
 )
 
-SNIPPET = "async def get_rates(currency: str) -> dict:\n    response = requests.get(URL)\n    return response.json()\n"
+SNIPPET = """async def get_rates(currency: str) -> dict:
+    response = requests.get(URL)
+    return response.json()
+"""
 FIX = """--- a/app/services/rates.py
 +++ b/app/services/rates.py
 @@ -1,3 +1,3 @@
@@ -73,7 +76,9 @@ def make_world() -> World:
     MembershipFactory(organization=org, user=member, role=Role.MEMBER)
     MembershipFactory(organization=org, user=viewer, role=Role.VIEWER)
     MembershipFactory(organization=other_org, user=outsider, role=Role.OWNER)
-    project = ProjectFactory(organization=org, name="Payments API", slug="payments", latency_budget_ms=300)
+    project = ProjectFactory(
+        organization=org, name="Payments API", slug="payments", latency_budget_ms=300
+    )
     other_project = ProjectFactory(organization=other_org, name="Secret", slug="secret")
     now = timezone.now()
     scans = []
@@ -90,9 +95,24 @@ def make_world() -> World:
             reopened_count=reopened,
             open_count=3,
             findings_count=6,
-            stage_timings={"prepare": 0.4, "analyse": 2.5, "artifacts": 0.1, "store": 0.3, "finish": 0.05},
-            trend={"open_by_severity": {"critical": 1, "high": 3 - number + 1, "medium": 2, "low": 1}},
-            log=[{"level": "warning", "stage": "analyse", "path": "legacy/x.py", "message": "syntax error at line 3"}],
+            stage_timings={
+                "prepare": 0.4,
+                "analyse": 2.5,
+                "artifacts": 0.1,
+                "store": 0.3,
+                "finish": 0.05,
+            },
+            trend={
+                "open_by_severity": {"critical": 1, "high": 3 - number + 1, "medium": 2, "low": 1}
+            },
+            log=[
+                {
+                    "level": "warning",
+                    "stage": "analyse",
+                    "path": "legacy/x.py",
+                    "message": "syntax error at line 3",
+                }
+            ],
         )
         Scan.objects.filter(pk=scan.pk).update(
             created_at=now - datetime.timedelta(days=10 - number),
@@ -101,7 +121,12 @@ def make_world() -> World:
         )
         scan.refresh_from_db()
         EndpointLoadStat.objects.create(
-            scan=scan, endpoint="Aggregated", requests=4000 * number, failures=3 - number, rps=rps, p95_ms=p95
+            scan=scan,
+            endpoint="Aggregated",
+            requests=4000 * number,
+            failures=3 - number,
+            rps=rps,
+            p95_ms=p95,
         )
         scans.append(scan)
     last = scans[-1]
@@ -124,10 +149,26 @@ def make_world() -> World:
         blast_explanation="high severity; reached from 14 routes, 38% of traffic, 12% of samples",
         reach=["GET /rates", "GET /quote/{id}"],
         witness=[
-            {"path": "app/api/rates.py", "line": 8, "function": "app.api.rates.read_rates", "note": "GET /rates"},
-            {"path": "app/services/rates.py", "line": 2, "function": "app.services.rates.get_rates", "note": "requests.get(...) blocks"},
+            {
+                "path": "app/api/rates.py",
+                "line": 8,
+                "function": "app.api.rates.read_rates",
+                "note": "GET /rates",
+            },
+            {
+                "path": "app/services/rates.py",
+                "line": 2,
+                "function": "app.services.rates.get_rates",
+                "note": "requests.get(...) blocks",
+            },
         ],
-        runtime_evidence=[{"kind": "pyspy", "summary": "12% of event-loop samples (218 of 1,804)", "artifact": "profile.json"}],
+        runtime_evidence=[
+            {
+                "kind": "pyspy",
+                "summary": "12% of event-loop samples (218 of 1,804)",
+                "artifact": "profile.json",
+            }
+        ],
         confirmed_at_runtime=True,
         first_seen_scan=scans[0],
         last_seen_scan=last,
@@ -195,7 +236,9 @@ def make_world() -> World:
     )
     FindingEvent.objects.create(finding=reopened, kind=EventKind.REOPENED_BY_SCAN, scan=last)
     FindingEvent.objects.create(finding=top, kind=EventKind.CREATED, scan=scans[0])
-    FindingEvent.objects.create(finding=top, kind=EventKind.COMMENTED, actor=owner, comment="Seen in prod too.")
+    FindingEvent.objects.create(
+        finding=top, kind=EventKind.COMMENTED, actor=owner, comment="Seen in prod too."
+    )
     for finding in Finding.objects.filter(project=project):
         FindingOccurrence.objects.create(
             scan=last,
@@ -231,6 +274,9 @@ def world(db: None) -> World:
 
 
 def signed_in(user: User) -> Client:
+    """A signed-in client whose session already remembers the current organization (the first
+    page of a session writes it once; query budgets measure the pages people browse after)."""
     client = Client()
     client.force_login(user)
+    client.get("/")
     return client
