@@ -72,23 +72,32 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
 
 
 def module_name(rel: str, package_dirs: set[str]) -> tuple[str, bool]:
-    """Dotted module name for a file: the path from the top of its package chain.
+    """Dotted module name for a file, as the service imports it.
 
     ``package_dirs`` holds the posix dirs (relative to the root) that contain ``__init__.py``.
-    A ``src/`` layout or a service folder without ``__init__.py`` gives the path from the first
-    directory that is not a package, so ``src/app/x.py`` in package ``app`` is ``app.x``.
+    Inside a regular package the name runs from the top of the package chain, so
+    ``src/app/x.py`` in package ``app`` is ``app.x``. A file whose folder is not a package
+    (namespace packages, scripts) is named by its whole path, without a leading ``src``.
     """
     parts = rel[:-3].split("/")  # strip .py
     is_package = parts[-1] == "__init__"
     if is_package:
         parts = parts[:-1]
-    # Walk up while the containing dir is a package.
-    dirs = parts[:-1] if not is_package else parts
+    dirs = parts if is_package else parts[:-1]
+    start = package_top(dirs, package_dirs)
+    if start == len(dirs) and not is_package:
+        name_parts = parts[1:] if parts[0] == "src" and len(parts) > 1 else parts
+    else:
+        name_parts = parts[start:]
+    return ".".join(name_parts), is_package
+
+
+def package_top(dirs: list[str], package_dirs: set[str]) -> int:
+    """Index of the outermost folder of the chain of regular packages holding ``dirs[-1]``."""
     start = len(dirs)
     while start > 0 and "/".join(dirs[:start]) in package_dirs:
         start -= 1
-    name_parts = parts[start:]
-    return ".".join(name_parts), is_package
+    return start
 
 
 def discover(

@@ -140,6 +140,7 @@ METHOD_RETURNS: dict[tuple[str, str], str] = {
     ("pymongo.Database", "get_collection"): "pymongo.Collection",
     ("requests.Session", "__enter__"): "requests.Session",
     ("passlib.CryptContext", "using"): "passlib.CryptContext",
+    ("redis.Redis", "pipeline"): "redis.client.Pipeline",
 }
 
 # Calling an *instance* of these types returns another type (session factories).

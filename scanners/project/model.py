@@ -181,6 +181,17 @@ class Project:
                 return str(dunder[1])
         return ""
 
+    def _offloaded_by_decorator(self, callee: str, site: CallSite) -> bool:
+        """``await f()`` of a decorated plain ``def``: the decorator made it awaitable
+        (``sync_to_async``, ``asyncify``, a ``run_in_threadpool`` wrapper), so the body runs in
+        a thread, not on the loop."""
+        if site.usage != "await":
+            return False
+        target = self.function(callee)
+        return (
+            target is not None and not target.summary.is_async and bool(target.summary.decorators)
+        )
+
     def _build_call_graph(self) -> None:
         recursion = sys.getrecursionlimit()
         sys.setrecursionlimit(max(recursion, 10000))
@@ -189,7 +200,7 @@ class Project:
                 out: list[CallEdge] = []
                 for site, value in zip(info.summary.calls, self.resolved_calls(info), strict=True):
                     callee = self._callee_fid(value)
-                    if callee:
+                    if callee and not self._offloaded_by_decorator(callee, site):
                         out.append(CallEdge(info.fid, callee, site))
                 for dependency in self.fastapi.depends_of.get(info.fid, ()):
                     out.append(CallEdge(info.fid, dependency, None, "depends"))

@@ -11,6 +11,7 @@ A resolved value is a small tuple:
 - ``("coro", fid)`` -- the coroutine object a call of an ``async def`` returns
 - ``("ext", dotted)`` -- a third-party symbol (function, class or module)
 - ``("bound", type, method)`` -- a method of an instance of ``type`` not defined in the project
+- ``("super", cid)`` -- ``super()`` inside a method of class ``cid``
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
+from scanners.project.discovery import package_top
 from scanners.project.knowledge import (
     ATTRIBUTE_TYPES,
     BINOP_TYPES,
@@ -59,16 +61,17 @@ class Resolver:
     def __init__(self, modules: dict[str, ModuleSummary]) -> None:
         self.modules = modules
         # Other names a module may be imported under: the path from any folder above its package
-        # root ("src.app.x", or "services.x" for a namespace package) -- never a name that starts
+        # chain ("src.app.x"; any suffix in a namespace package) -- never a name that starts
         # inside a regular package, so `import redis` does not find "polar/redis.py".
+        package_dirs = {m.path.rpartition("/")[0] for m in modules.values() if m.is_package}
         self._suffix_index: dict[str, list[str]] = {}
         for name, summary in modules.items():
-            path_parts = summary.path[:-3].split("/")
-            if path_parts[-1] == "__init__":
-                path_parts = path_parts[:-1]
-            package_start = len(path_parts) - len(name.split("."))
-            for start in range(max(0, package_start) + 1):
-                alias = ".".join(path_parts[start:])
+            parts = summary.path[:-3].split("/")
+            if summary.is_package:
+                parts = parts[:-1]
+            top = package_top(parts if summary.is_package else parts[:-1], package_dirs)
+            for start in range(top + 1):
+                alias = ".".join(parts[start:])
                 if alias and alias != name:
                     self._suffix_index.setdefault(alias, []).append(name)
         self._name_cache: dict[tuple[str, str, str], Value | None] = {}
@@ -451,6 +454,8 @@ class Resolver:
             callee = self.resolve(summary, fs, expr[1], depth + 1)
             if callee is None:
                 return None
+            if callee == ("ext", "builtins.super") and fs.class_qualname:
+                return ("super", fid_of(summary.module, fs.class_qualname))
             return self.call_result(callee, expr, summary, fs)
         if kind == "await":
             inner = self.resolve(summary, fs, expr[1], depth + 1)
@@ -497,6 +502,14 @@ class Resolver:
 
     def attribute(self, base: Value, name: str) -> Value | None:
         kind = base[0]
+        if kind == "super":
+            for entry in self.mro(base[1])[1:]:
+                if entry[0] == "ext":
+                    return ("bound", canonical_type(entry[1]), name)
+                member = self.class_member(entry[1], name)
+                if member is not None:
+                    return member
+            return None
         if kind == "module":
             return self.lookup_module_name(base[1], name)
         if kind == "ext":

@@ -47,7 +47,8 @@ def test_module_names_follow_packages_and_src_layouts() -> None:
     packages = {"src/shop", "src/shop/services"}
     assert module_name("src/shop/services/rates.py", packages) == ("shop.services.rates", False)
     assert module_name("src/shop/__init__.py", packages) == ("shop", True)
-    assert module_name("tools/gen.py", packages) == ("gen", False)
+    assert module_name("tools/gen.py", packages) == ("tools.gen", False)
+    assert module_name("src/cli.py", packages) == ("cli", False)
 
 
 def test_imports_resolve_across_aliases_relative_imports_and_re_exports(tmp_path: Path) -> None:
@@ -119,3 +120,27 @@ def test_instance_types_from_construction_annotations_and_self_attributes(tmp_pa
     assert resolved[0] == ("bound", "sqlalchemy.orm.Session", "commit")
     assert resolved[1] == ("func", "app.clients:Gateway.ping")
     assert resolved[-1] == ("bound", "sqlalchemy.orm.Session", "execute")
+
+
+def test_namespace_packages_without_init_files_resolve(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        {
+            "backend/app/core/db.py": "def connect():\n    return 1\n",
+            "backend/app/api/routes.py": """
+                from app.core.db import connect
+                from ..core import db
+
+                def handler():
+                    connect()
+                    db.connect()
+            """,
+        },
+    )
+    assert sorted(project.modules) == ["backend.app.api.routes", "backend.app.core.db"]
+    handler = project.function("backend.app.api.routes:handler")
+    assert handler is not None
+    assert [edge.callee for edge in project.edges_out[handler.fid]] == [
+        "backend.app.core.db:connect",
+        "backend.app.core.db:connect",
+    ]

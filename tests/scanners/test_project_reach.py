@@ -130,3 +130,35 @@ def test_witness_path_runs_from_the_route_through_each_call(tmp_path: Path) -> N
         ("svc.helpers.leaf", 3, "calls leaf()"),
     ]
     assert steps[0].path == "svc/routes.py"
+
+
+def test_awaited_decorated_sync_functions_and_super_calls(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/work.py": """
+                import time
+                from asgiref.sync import sync_to_async
+
+                @sync_to_async
+                def offloaded():
+                    time.sleep(1)
+
+                class Base:
+                    def save(self):
+                        time.sleep(1)
+
+                class Child(Base):
+                    def save(self):
+                        super().save()
+
+                async def run():
+                    await offloaded()
+                    Child().save()
+            """,
+        },
+    )
+    assert not project.on_loop("svc.work:offloaded")
+    assert project.on_loop("svc.work:Child.save")
+    assert project.on_loop("svc.work:Base.save")

@@ -138,6 +138,7 @@ BLOCKING_METHODS: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({"execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback"}),
     ),
     "redis.Redis": (DB, _ALL),
+    "redis.client.Pipeline": (DB, frozenset({"execute"})),
     "pymongo.MongoClient": (DB, _ALL),
     "pymongo.Database": (DB, _ALL),
     "pymongo.Collection": (DB, _ALL),
@@ -233,7 +234,7 @@ NON_BLOCKING_METHODS: dict[str, frozenset[str]] = {
         {"get_database", "get_default_database", "close", "with_options", "start_session"}
     ),
     "pymongo.Database": frozenset({"get_collection", "with_options"}),
-    "pymongo.Collection": frozenset({"with_options", "find", "aggregate_raw_batches"}),
+    "pymongo.Collection": frozenset({"with_options"}),
 }
 # ML models: whatever the receiver, these are CPU-heavy when not a project function.
 CPU_METHOD_NAMES = frozenset({"predict", "predict_proba", "fit", "fit_transform"})
