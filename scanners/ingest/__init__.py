@@ -12,9 +12,26 @@ Kinds: ``pyspy``, ``asyncio-log``, ``locust``, ``mypy``, ``pyright``, ``sql-log`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scanners.ingest.errors import ArtifactParseError
 from scanners.ingest.registry import AUTO, KINDS, ArtifactKind, detect_kind
-from scanners.runtime.pipeline import IngestOptions, IngestResult, ingest_artifacts
+
+if TYPE_CHECKING:
+    from scanners.runtime.pipeline import IngestOptions, IngestResult, ingest_artifacts
+
+_PIPELINE_NAMES = {"IngestOptions", "IngestResult", "ingest_artifacts"}
+
+
+def __getattr__(name: str) -> object:
+    # The pipeline imports the parsers of this package: loading it lazily keeps the import
+    # graph acyclic whichever side is imported first.
+    if name in _PIPELINE_NAMES:
+        from scanners.runtime import pipeline  # noqa: PLC0415
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'scanners.ingest' has no attribute {name!r}")
+
 
 __all__ = [
     "AUTO",

@@ -127,6 +127,7 @@ def ingest_artifacts(
             )
             continue
         result.outcomes.append(ArtifactOutcome(kind=kind, name=name, ok=True, summary=summary))
+    result.findings = _merge_repeats(result.findings)
     result.confirmed = detect.attach_evidence(static_findings, totals.placed)
     if totals.samples:
         result.function_heat = {key: count / totals.samples for key, count in totals.heat.items()}
@@ -141,6 +142,21 @@ def ingest_artifacts(
             result.load_test["other_runs"] = totals.load_tests[:-1]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _merge_repeats(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and place: two profiles of the same run confirm, not duplicate."""
+    merged: dict[tuple[str, str, str, int], Finding] = {}
+    for finding in findings:
+        key = (finding.rule_id, *finding.location_key)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = finding
+        elif finding.source == "runtime":
+            first.evidence.extend(e for e in finding.evidence if e not in first.evidence)
+        else:
+            merged[(*key[:3], -len(merged))] = finding  # imported duplicates stay as reported
+    return list(merged.values())
 
 
 def _open_parse(path: Path, parse: Any) -> Any:

@@ -233,3 +233,17 @@ def test_ingest_without_files_argument_walks_the_root(tmp_path: Path) -> None:
     assert (finding.path, finding.start_line, finding.enclosing) == ("svc/rates.py", 5, "f")
     assert finding.properties["share"] == 0.4
     assert result.outcomes[0].summary["event_loop_idle_samples"] == 60
+
+
+def test_ingest_two_profiles_of_one_run_give_one_finding_with_both_evidences() -> None:
+    artifacts = [
+        ArtifactInput("pyspy", sample("pyspy_speedscope/many.json")),
+        ArtifactInput("pyspy", sample("pyspy_raw/many.txt")),
+    ]
+    result = ingest_artifacts(artifacts, DEMO_ROOT, DEMO_ROUTES)
+    (finding,) = result.findings
+    assert [e.summary for e in finding.evidence] == [
+        "62% of event-loop samples (255 of 410) inside time.sleep",
+        "65% of event-loop samples (280 of 432) inside time.sleep",
+    ]
+    assert result.function_heat[("demoapp/services.py", "load_rates")] == (255 + 280) / (420 + 445)

@@ -1,0 +1,123 @@
+"""The ingest stage on the engine's project model, and runtime signals in the ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanners.detectors.registry import run_detectors
+from scanners.findings import ArtifactInput, Finding, ScanOptions, ScanResult
+from scanners.project.build import build_project
+from scanners.ranking import RuntimeSignals, rank
+from scanners.runtime.stage import routes_from_project, run_ingest_stage, spans_from_project
+
+SERVICE = """\
+import time
+
+from fastapi import APIRouter, FastAPI
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/hot/{item_id}")
+async def hot(item_id: int) -> dict[str, int]:
+    time.sleep(0.05)
+    return {"id": item_id}
+
+
+@router.get("/cold")
+async def cold() -> dict[str, int]:
+    time.sleep(0.05)
+    return {"id": 0}
+
+
+app = FastAPI()
+app.include_router(router)
+"""
+STATS_HEADER = (
+    "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
+    "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\n"
+)
+LOOP = (
+    "thread (7): MainThread;run (asyncio/runners.py:190);"
+    "BaseEventLoop.run_forever (asyncio/base_events.py:607);"
+    "BaseEventLoop._run_once (asyncio/base_events.py:1922);Handle._run (asyncio/events.py:80)"
+)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> tuple[Path, list[ArtifactInput]]:
+    root = tmp_path / "service"
+    (root / "svc").mkdir(parents=True)
+    (root / "svc" / "__init__.py").write_text("")
+    (root / "svc" / "main.py").write_text(SERVICE)
+    stats = tmp_path / "load_stats.csv"
+    stats.write_text(
+        STATS_HEADER
+        + "GET,/api/hot/[id],950,0,60,61,50,90,2,95.0,0.0,60,60,61,62,70,80,85,88,90,90,90\n"
+        + "GET,/api/cold,50,0,55,56,50,70,2,5.0,0.0,55,55,56,57,60,65,68,69,70,70,70\n"
+        + ",Aggregated,1000,0,60,61,50,90,2,100.0,0.0,60,60,61,62,70,80,85,88,90,90,90\n"
+    )
+    profile = tmp_path / "profile.txt"
+    profile.write_text(
+        f"{LOOP};hot (/deploy/svc/main.py:10) 800\n"
+        f"{LOOP};cold (/deploy/svc/main.py:16) 20\n"
+        f"{LOOP[: LOOP.rindex(';')]};EpollSelector.select (selectors.py:468) 180\n"
+    )
+    return root, [ArtifactInput("locust", stats), ArtifactInput("pyspy", profile)]
+
+
+def _static_scan(root: Path, options: ScanOptions) -> tuple[list[Finding], ScanResult, object]:
+    project = build_project(root, options).project
+    findings, failures = run_detectors(project)
+    assert failures == []
+    return findings, ScanResult(root=root), project
+
+
+def test_stage_adapts_routes_and_spans_of_the_project(
+    service: tuple[Path, list[ArtifactInput]],
+) -> None:
+    root, _ = service
+    project = build_project(root, ScanOptions(semgrep=False)).project
+    routes = sorted((r.key, r.path, r.line, r.function) for r in routes_from_project(project))
+    assert routes == [
+        ("GET /api/cold", "svc/main.py", 15, "cold"),
+        ("GET /api/hot/{item_id}", "svc/main.py", 9, "hot"),
+    ]
+    spans = {(s.qualname, s.is_async, s.line, s.end_line) for s in spans_from_project(project)}
+    assert spans == {("hot", True, 9, 11), ("cold", True, 15, 17)}
+
+
+def test_stage_hot_high_traffic_finding_outranks_the_identical_cold_one(
+    service: tuple[Path, list[ArtifactInput]],
+) -> None:
+    root, artifacts = service
+    options = ScanOptions(semgrep=False, artifacts=tuple(artifacts))
+    project = build_project(root, options).project
+    findings, failures = run_detectors(project)
+    assert failures == []
+    result = ScanResult(root=root)
+    inputs = run_ingest_stage(project, options, findings, result)
+    assert inputs.route_traffic == {"GET /api/hot/{item_id}": 0.95, "GET /api/cold": 0.05}
+    assert inputs.function_heat[("svc/main.py", "hot")] == 0.8
+    assert inputs.function_heat[("svc/main.py", "cold")] == 0.02
+    assert [o.ok for o in result.artifacts] == [True, True]
+    assert inputs.confirmed == 2  # both static sleeps were sampled on the loop
+
+    static_only = rank([f for f in findings if f.category == "ASYNC-BLOCKING-SLEEP"])
+    assert static_only[0].blast_radius == static_only[1].blast_radius  # identical without data
+
+    ranked = rank(findings, RuntimeSignals(inputs.route_traffic, inputs.function_heat))
+    sleeps = [f for f in ranked if f.category == "ASYNC-BLOCKING-SLEEP"]
+    assert [(f.enclosing, f.start_line) for f in sleeps] == [("hot", 10), ("cold", 16)]
+    hot, cold = sleeps
+    assert hot.blast_radius > cold.blast_radius
+    assert "95% of traffic" in hot.blast_explanation and "80% of samples" in hot.blast_explanation
+    assert "confirmed at runtime" in hot.blast_explanation
+    blocking = [f for f in ranked if f.category == "RUNTIME-BLOCKING-STACK"]
+    assert [(f.enclosing, f.reach) for f in blocking] == [
+        ("hot", ("GET /api/hot/{item_id}",)),
+        ("cold", ("GET /api/cold",)),
+    ]
