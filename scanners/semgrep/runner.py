@@ -256,7 +256,7 @@ def describe_errors(errors: Sequence[Any]) -> list[str]:
         spans = error.get("spans") or []
         if where and spans and isinstance(spans[0], dict):
             where += f":{spans[0].get('start', {}).get('line', '?')}"
-        rule = f" (rule {error['rule_id']})" if error.get("rule_id") else ""
+        rule = f" (rule {_rule_id(str(error['rule_id']))})" if error.get("rule_id") else ""
         message = " ".join(str(error.get("message") or "").split())[:300]
         warnings.append(f"{kind}{rule}" + (f" in {where}" if where else "") + f": {message}")
     return warnings
