@@ -189,6 +189,9 @@ class _Grouper:
         self.markers_seen = True
         self.current = _Group(key, endpoint, "markers", line)
 
+    def name_request(self, request_id: str, endpoint: str, line: int) -> None:
+        self._keyed(request_id, "request-id", line).endpoint = endpoint
+
     def end(self, endpoint: str, line: int) -> None:
         self.markers_seen = True
         if self.current is not None:
@@ -282,7 +285,12 @@ def parse(stream: BinaryIO | TextIO, options: SqlLogOptions | None = None) -> Sq
             flush()
             start = request_start.search(line)
             if start is not None:
-                grouper.start(start.group(0).strip(), _endpoint(start), number)
+                marker_id = request_id.search(line)
+                if marker_id is not None:
+                    # "request_id=7 --> GET /x": statements carrying id 7 belong to GET /x
+                    grouper.name_request(_request_id(marker_id), _endpoint(start), number)
+                else:
+                    grouper.start(start.group(0).strip(), _endpoint(start), number)
                 continue
             end = request_end.search(line)
             if end is not None:
@@ -290,11 +298,7 @@ def parse(stream: BinaryIO | TextIO, options: SqlLogOptions | None = None) -> Sq
             continue
         flush()
         rid_match = request_id.search(line)
-        rid = (
-            (rid_match.group("id") if "id" in rid_match.groupdict() else rid_match.group(0))
-            if rid_match
-            else ""
-        )
+        rid = _request_id(rid_match) if rid_match else ""
         if alchemy is not None:
             dialects.add("sqlalchemy")
             message = alchemy.group("msg").strip()
@@ -326,6 +330,10 @@ def parse(stream: BinaryIO | TextIO, options: SqlLogOptions | None = None) -> Sq
         )
     log.dialect = "+".join(sorted(dialects))
     return log
+
+
+def _request_id(match: re.Match[str]) -> str:
+    return match.group("id") if "id" in match.groupdict() else match.group(0)
 
 
 def _endpoint(match: re.Match[str]) -> str:

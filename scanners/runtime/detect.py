@@ -14,7 +14,7 @@ from typing import Any
 
 from scanners.catalog import Severity, category, is_catalog_category
 from scanners.findings import Finding, RuntimeEvidence, WitnessStep
-from scanners.ingest.asyncio_log import AsyncioLog
+from scanners.ingest.asyncio_log import AsyncioLog, SlowStep
 from scanners.ingest.locust import EndpointStats, LocustReport
 from scanners.ingest.pyspy import Frame, PySpyProfile, is_library_file
 from scanners.ingest.sarif_import import SarifLog
@@ -53,6 +53,8 @@ class Placed:
     route_evidence: dict[str, list[RuntimeEvidence]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # slow steps of server code (uvicorn's request task), placed later with a profile's help
+    server_steps: list[tuple[str, SlowStep]] = field(default_factory=list)
 
 
 def _runtime_finding(  # noqa: PLR0917 (one call per runtime category, all positional facts)
@@ -249,6 +251,7 @@ def asyncio_findings(log: AsyncioLog, artifact: str, context: CodeContext) -> Pl
     for step in log.slow_steps:
         path = context.map_app(step.location.path) if step.location else None
         if path is None or step.location is None:
+            placed.server_steps.append((artifact, step))
             placed.unplaced.append(
                 {
                     "what": f"{step.kind} {step.name}",
@@ -322,6 +325,46 @@ def asyncio_findings(log: AsyncioLog, artifact: str, context: CodeContext) -> Pl
         )
         placed.findings.append(finding)
         placed.line_evidence[(path, record.location.line)].append(evidence)
+    return placed
+
+
+def slow_steps_on_profile(
+    steps: Sequence[tuple[str, SlowStep]], blocking: Sequence[Finding], context: CodeContext
+) -> list[Finding]:
+    """RUNTIME-SLOW-CALLBACK for slow steps of server code, placed where the profile saw the loop
+    blocked: asyncio names uvicorn's request task, the profile names the line."""
+    if not steps or not blocking:
+        return []
+    count = sum(step.count for _, step in steps)
+    longest = max(step.max_seconds for _, step in steps)
+    names = sorted({step.name for _, step in steps})
+    artifacts = sorted({artifact for artifact, _ in steps})
+    summary = f"{count:,} slow steps of {', '.join(names)}() in server code (max {longest:.3f} s)"
+    evidence = RuntimeEvidence(
+        kind="asyncio-log",
+        summary=summary,
+        artifact=", ".join(artifacts),
+        metrics={"count": float(count), "max_seconds": longest},
+    )
+    placed = []
+    for site in blocking:
+        finding = _runtime_finding(
+            "RUNTIME-SLOW-CALLBACK",
+            "runtime-slow-callback",
+            f"Slow request steps (up to {longest:.3f} s): the profile places them here",
+            f"asyncio debug mode logged {summary}. Those lines name the server's request task, "
+            f"not application code; the profile shows the event loop blocked at "
+            f"{site.path}:{site.start_line} ({site.evidence[0].summary}).",
+            site.path,
+            site.start_line,
+            context,
+            evidence,
+            witness=site.witness,
+            properties={"count": count, "max_seconds": longest, "placed_by": "profile"},
+        )
+        finding.confidence = "medium"
+        finding.evidence.extend(site.evidence)
+        placed.append(finding)
     return placed
 
 

@@ -128,6 +128,13 @@ def ingest_artifacts(
             continue
         result.outcomes.append(ArtifactOutcome(kind=kind, name=name, ok=True, summary=summary))
     result.findings = _merge_repeats(result.findings)
+    result.findings.extend(
+        detect.slow_steps_on_profile(
+            [step for placed in totals.placed for step in placed.server_steps],
+            [f for f in result.findings if f.category == "RUNTIME-BLOCKING-STACK"],
+            context,
+        )
+    )
     result.confirmed = detect.attach_evidence(static_findings, totals.placed)
     if totals.samples:
         result.function_heat = {key: count / totals.samples for key, count in totals.heat.items()}

@@ -247,3 +247,28 @@ def test_ingest_two_profiles_of_one_run_give_one_finding_with_both_evidences() -
         "65% of event-loop samples (280 of 432) inside time.sleep",
     ]
     assert result.function_heat[("demoapp/services.py", "load_rates")] == (255 + 280) / (420 + 445)
+
+
+def test_ingest_server_slow_steps_are_placed_by_the_profile(tmp_path: Path) -> None:
+    log = tmp_path / "uvicorn.log"
+    task = (
+        "WARNING:asyncio:Executing <Task pending name='Task-{n}' "
+        "coro=<RequestResponseCycle.run_asgi() running at "
+        "/usr/local/lib/python3.12/site-packages/uvicorn/protocols/http/h11_impl.py:403> "
+        "cb=[set.discard()]> took {seconds} seconds\n"
+    )
+    log.write_text(task.format(n=9, seconds="0.061") + task.format(n=12, seconds="0.052"))
+    alone = ingest_artifacts([ArtifactInput("asyncio-log", log)], DEMO_ROOT, DEMO_ROUTES)
+    assert alone.findings == []
+    assert alone.outcomes[0].summary["unplaced"][0]["what"] == "task RequestResponseCycle.run_asgi"
+    artifacts = [
+        ArtifactInput("asyncio-log", log),
+        ArtifactInput("pyspy", sample("pyspy_raw/many.txt")),
+    ]
+    result = ingest_artifacts(artifacts, DEMO_ROOT, DEMO_ROUTES)
+    (slow,) = [f for f in result.findings if f.category == "RUNTIME-SLOW-CALLBACK"]
+    assert (slow.path, slow.start_line, slow.confidence) == ("demoapp/services.py", 5, "medium")
+    assert slow.evidence[0].summary == (
+        "2 slow steps of RequestResponseCycle.run_asgi() in server code (max 0.061 s)"
+    )
+    assert slow.evidence[1].kind == "pyspy"

@@ -125,3 +125,19 @@ def test_sql_bad_input(relative: str, message: str) -> None:
 def test_sql_bad_marker_pattern() -> None:
     with pytest.raises(ArtifactParseError, match="invalid request marker pattern"):
         sql_log.parse(io.StringIO("x"), sql_log.SqlLogOptions(request_id_pattern="(unclosed"))
+
+
+def test_sql_request_id_on_the_marker_names_the_endpoint() -> None:
+    lines = [
+        "INFO app request_id=r1 --> GET /api/orders",
+        "INFO app request_id=r2 --> GET /api/rates",
+    ]
+    for index in range(3):
+        lines.append(
+            f"INFO sqlalchemy.engine.Engine request_id=r1 SELECT * FROM c WHERE id = {index}"
+        )
+        lines.append("INFO sqlalchemy.engine.Engine request_id=r2 SELECT * FROM rates")
+    log = sql_log.parse(io.StringIO("\n".join(lines) + "\n"))
+    assert log.repeated[("GET /api/orders", "SELECT * FROM c WHERE id = ?")].max_per_request == 3
+    assert log.repeated[("GET /api/rates", "SELECT * FROM rates")].max_per_request == 3
+    assert (log.requests, log.grouping) == (2, "request-id")
