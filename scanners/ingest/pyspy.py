@@ -182,16 +182,26 @@ def is_library_file(file: str) -> bool:
 
 
 def is_event_loop_frame(frame: Frame) -> bool:
+    """A frame that is only on the stack while an event loop runs on this thread.
+
+    uvloop's loop is compiled: under it the stack goes from asyncio's ``Runner.run`` (or
+    ``asyncio.run`` before 3.11) straight to the coroutine frames, so those count too.
+    """
     posix = frame.file.replace("\\", "/")
     if "uvloop" in posix:
         return True
-    return posix.endswith("asyncio/base_events.py") and frame.function.endswith(
-        ("run_forever", "_run_once")
-    )
+    if posix.endswith("asyncio/base_events.py"):
+        return frame.function.endswith(("run_forever", "_run_once", "run_until_complete"))
+    return posix.endswith("asyncio/runners.py") and frame.function.endswith("run")
 
 
 def _is_loop_idle(stack: list[Frame]) -> bool:
-    """The event loop waiting for I/O in its own ``select()``: idle, not blocked."""
+    """The event loop waiting for I/O: in its own ``select()``, or (uvloop) in compiled code
+    right under the frame that started the loop."""
+    if not stack:
+        return False
+    if is_event_loop_frame(stack[-1]):
+        return True
     return (
         len(stack) >= 2
         and stack[-2].function.endswith("_run_once")

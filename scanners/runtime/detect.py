@@ -125,13 +125,19 @@ def profile_findings(profile: PySpyProfile, artifact: str, context: CodeContext)
         mapped: list[tuple[str, int, str, bool]] = []  # path, line, qualname, is_async
         for frame in frames:
             path = context.map_app(frame.file)
-            if path is None or frame.line <= 0:
+            if path is None:
                 continue
-            span = context.functions.innermost(path, frame.line)
+            if frame.line > 0:
+                line, span = frame.line, context.functions.innermost(path, frame.line)
+            else:  # py-spy --function: no line numbers, place the frame on its def line
+                span = context.functions.by_name(path, frame.function)
+                if span is None:
+                    continue
+                line = span.line
             mapped.append(
                 (
                     path,
-                    frame.line,
+                    line,
                     span.qualname if span else frame.function,
                     bool(span and span.is_async),
                 )
@@ -183,7 +189,8 @@ def profile_findings(profile: PySpyProfile, artifact: str, context: CodeContext)
             },
         )
         leaf_note = (
-            f"{site.leaf_frame.function} ({site.leaf_frame.file}:{site.leaf_frame.line})"
+            f"{site.leaf_frame.function} ({site.leaf_frame.file}"
+            + (f":{site.leaf_frame.line})" if site.leaf_frame.line else ")")
             if context.map_app(site.leaf_frame.file) is None
             else site.leaf.what
         )

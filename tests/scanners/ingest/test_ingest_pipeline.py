@@ -272,3 +272,24 @@ def test_ingest_server_slow_steps_are_placed_by_the_profile(tmp_path: Path) -> N
         "2 slow steps of RequestResponseCycle.run_asgi() in server code (max 0.061 s)"
     )
     assert slow.evidence[1].kind == "pyspy"
+
+
+def test_ingest_function_level_profile_without_line_numbers(tmp_path: Path) -> None:
+    profile = tmp_path / "functions.txt"  # py-spy record --function: frames carry no line
+    profile.write_text(
+        "run (asyncio/runners.py);Runner.run (asyncio/runners.py);"
+        "get_rates (/srv/demoapp/routes.py);load_rates (/srv/demoapp/services.py);"
+        "SocketIO.readinto (socket.py) 12\n"
+    )
+    result = ingest_artifacts([ArtifactInput("pyspy", profile)], DEMO_ROOT, DEMO_ROUTES)
+    (finding,) = result.findings
+    assert (finding.path, finding.start_line, finding.enclosing) == (
+        "demoapp/services.py",
+        4,
+        "load_rates",
+    )
+    assert finding.witness[-1].note == "blocks in SocketIO.readinto (socket.py)"
+
+
+def test_ingest_formats_cover_every_registered_kind() -> None:
+    assert set(FORMATS.values()) == set(KINDS)

@@ -191,3 +191,20 @@ def test_pyspy_live_capture_of_a_blocking_asyncio_program(tmp_path: Path, fmt: s
     )
     # load_rates sleeps 50 ms per ~60-80 ms round: well over a third of the loop's samples.
     assert blocked / profile.event_loop_samples > 0.35
+
+
+def test_pyspy_uvloop_stacks_count_as_the_event_loop() -> None:
+    # Under uvloop the compiled loop leaves no frame: Runner.run leads to the coroutines.
+    base = "run (asyncio/runners.py:190);Runner.run (asyncio/runners.py:118)"
+    text = (
+        f"{base};RequestResponseCycle.run_asgi (uvicorn/protocols/http/h11_impl.py:403);"
+        "get_rates (app/routes.py:8);load_rates (app/services.py:5) 30\n"
+        f"{base} 70\n"
+        "Thread._bootstrap (threading.py:1002);WorkerThread.run (anyio/_backends/_asyncio.py:967);"
+        "sync_route (app/routes.py:20) 10\n"
+    )
+    profile = pyspy.parse(io.StringIO(text))
+    assert (profile.total_samples, profile.event_loop_samples) == (110, 100)
+    assert profile.event_loop_idle_samples == 70
+    (stack,) = profile.loop_stacks
+    assert [profile.frames[i].function for i in stack] == ["get_rates", "load_rates"]
