@@ -89,8 +89,11 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def render_text(result: ScanResult, width: int = 120) -> str:
-    """A table ordered by blast radius, then skipped files and warnings."""
+def render_text(result: ScanResult, width: int | None = None) -> str:
+    """A table ordered by blast radius, then skipped files and warnings.
+
+    ``width`` (a terminal's columns) clips long messages; ``None`` keeps them whole.
+    """
     findings = ranked(result.findings)
     rows = [
         (
@@ -105,7 +108,7 @@ def render_text(result: ScanResult, width: int = 120) -> str:
     ]
     header = ("blast", "severity", "category", "location", "reach", "message")
     widths = [max([len(header[i]), *(len(r[i]) for r in rows)]) for i in range(5)]
-    message_width = max(30, width - sum(widths) - 2 * 5)
+    message_width = max(30, width - sum(widths) - 2 * 5) if width else 10**6
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0], strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in [*widths, min(message_width, 40)]))
     for row in rows:
@@ -134,14 +137,13 @@ def render_text(result: ScanResult, width: int = 120) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(result: ScanResult, output_format: str) -> str:
+def render(result: ScanResult, output_format: str, width: int | None = None) -> str:
     if output_format == "json":
         return json.dumps(result_to_dict(result), indent=2, default=_json_default) + "\n"
     if output_format == "sarif":
         from scanners.sarif import to_sarif  # noqa: PLC0415 - only this format needs it
 
         return json.dumps(to_sarif(result), indent=2, default=_json_default) + "\n"
-    width = shutil.get_terminal_size((120, 40)).columns
     return render_text(result, width)
 
 
@@ -290,7 +292,9 @@ def command_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
     finally:
         if progress is not None:
             progress.close()
-    report = render(result, args.format)
+    to_terminal = args.output is None and stdout.isatty()
+    width = shutil.get_terminal_size((120, 40)).columns if to_terminal else None
+    report = render(result, args.format, width)
     if args.output is not None:
         try:
             args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -12,7 +11,8 @@ import pytest
 
 from scanners.catalog import CATEGORIES
 from scanners.semgrep.pack import PackRule, RulePackError, load_rule_pack
-from scanners.semgrep.runner import RULES_DIR, find_semgrep, semgrep_environment
+from scanners.semgrep.runner import RULES_DIR, semgrep_environment
+from tests.scanners.test_semgrep_runner import semgrep_or_skip
 
 RULES = load_rule_pack()
 # Rules about code "on the event loop" must prove the decorated-function trap is handled.
@@ -20,15 +20,6 @@ ASYNC_SCOPED = {rule.rule_id for rule in RULES if rule.rule_id.endswith("-in-asy
 _ROUTE_DECORATOR = r"^@\w+\.(?:get|post|put|patch|delete)\((?:[^()]|\([^()]*\))*\)\n(?:[@#].*\n)*"
 DECORATED_ASYNC = re.compile(_ROUTE_DECORATOR + "async def ", re.MULTILINE)
 DECORATED_SYNC = re.compile(_ROUTE_DECORATOR + "def ", re.MULTILINE)
-
-
-def semgrep_or_skip() -> str:
-    binary = find_semgrep()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("Semgrep is not installed in CI: run scripts/install-semgrep")
-        pytest.skip("Semgrep not installed (scripts/install-semgrep or SEMGREP_BIN)")
-    return binary
 
 
 def test_rule_pack_covers_the_expected_rules_with_catalog_metadata() -> None:

@@ -216,11 +216,14 @@ def test_enclosing_index_finds_the_innermost_scope() -> None:
     assert EnclosingIndex.from_source("def broken(:\n    pass\n").qualname_at(2) == ""
 
 
-def semgrep_or_skip() -> None:
-    if find_semgrep() is None:
+def semgrep_or_skip() -> str:
+    """The binary; skips the test where Semgrep is not installed, fails in CI."""
+    binary = find_semgrep()
+    if binary is None:
         if os.environ.get("CI"):
             pytest.fail("Semgrep is not installed in CI: run scripts/install-semgrep")
         pytest.skip("Semgrep not installed (scripts/install-semgrep or SEMGREP_BIN)")
+    return binary
 
 
 @pytest.fixture(scope="module")
