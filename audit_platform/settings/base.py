@@ -176,6 +176,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.dispatch_scheduled_scans",
         "schedule": crontab(minute="*"),
     },
+    # Weekly (Mondays) and monthly (the 1st) report e-mails; sent once per period per project.
+    "send-scheduled-reports": {
+        "task": "reports.send_scheduled_reports",
+        "schedule": crontab(minute=0, hour=7),
+    },
 }
 
 # --- Email -----------------------------------------------------------------------------------
