@@ -6,6 +6,7 @@ images, all rendered by ONE headless Chromium per report (`rendering.render_char
 
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -117,18 +118,20 @@ def render_report_html(
     )
 
 
-def build_report_document(scan: Scan) -> ReportDocument:
+def build_report_document(scan: Scan, *, now: datetime.datetime | None = None) -> ReportDocument:
     """The print version: static SVG charts (one browser for all of them) and absolute links."""
     report = selectors.remediation_report(
-        scan, finding_url=finding_url_builder(scan, absolute=True)
+        scan, finding_url=finding_url_builder(scan, absolute=True), now=now
     )
     images = render_chart_images(report_figures(scan))
     html = render_report_html(report, scan=scan, images=images, for_print=True)
     return ReportDocument(report=report, html=html, images=images)
 
 
-def build_report_pdf(scan: Scan) -> tuple[RemediationReport, bytes]:
-    document = build_report_document(scan)
+def build_report_pdf(
+    scan: Scan, *, now: datetime.datetime | None = None
+) -> tuple[RemediationReport, bytes]:
+    document = build_report_document(scan, now=now)
     return document.report, render_pdf(document.html, base_url=public_url())
 
 

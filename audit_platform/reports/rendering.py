@@ -80,6 +80,11 @@ def render_chart_images(figures: Mapping[str, go.Figure]) -> dict[str, ChartImag
     """Render every figure to SVG with one browser. Never raises: failures become `.error`."""
     if not figures:
         return {}
+    if not getattr(settings, "REPORT_CHART_IMAGES", True):  # installs without a browser opt out
+        return {
+            name: ChartImage(error="chart images are disabled (REPORT_CHART_IMAGES)")
+            for name in figures
+        }
     path = browser_path()
     if path is None:
         reason = "no Chromium found (set REPORT_BROWSER_PATH or BROWSER_PATH)"
