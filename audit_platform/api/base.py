@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, generics, permissions
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -36,7 +36,7 @@ class ApiView(generics.GenericAPIView[Any]):
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [IsCaller]
     throttle_classes = [CredentialRateThrottle]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
     schema = AutoSchema()
 
@@ -70,9 +70,20 @@ class ApiView(generics.GenericAPIView[Any]):
             )
 
 
+MAX_DB_ID = 2**63 - 1
+
+
+def object_id(kwargs: dict[str, Any], name: str, what: str) -> int:
+    """A URL's numeric id, 404 when no row could have it (too large for the database)."""
+    value = int(kwargs[name])
+    if not 0 < value <= MAX_DB_ID:
+        raise exceptions.NotFound(f"No such {what}.")
+    return value
+
+
 def project_lookup(caller: Caller, key: str) -> Project:
     projects = caller.projects()
-    if key.isdigit():
+    if key.isdigit() and 0 < int(key) <= MAX_DB_ID:
         found = projects.filter(pk=int(key)).first()
         if found is not None:
             return found

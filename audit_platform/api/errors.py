@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -86,6 +87,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, DjangoValidationError):
         exc = from_django_validation(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = UploadTooLarge("The request body is larger than the server accepts.")
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many fields, malformed headers...: the client's request, never a server error.
+        exc = exceptions.ParseError(f"Malformed request: {exc}")
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("unhandled error in %s", context.get("view"), exc_info=exc)

@@ -23,6 +23,7 @@ ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"PK\x03\x04", b"PK\x05\x
 TAR_MAGIC_OFFSET = 257  # "ustar" in a plain tar header
 MAX_ARTIFACTS_PER_REQUEST = 50
 MAX_BULK_FINDINGS = 1000
+MAX_DB_ID = 2**63 - 1  # bigint; larger numbers would overflow the database driver
 # Non-null fields only: keyset pagination compares values.
 FINDING_ORDERINGS = (
     "-blast_radius",
@@ -150,7 +151,7 @@ class ProjectCreateSerializer(ProjectSettingsSerializer):
 
 class ProjectTokenSerializer(serializers.ModelSerializer[ProjectToken]):
     created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -438,7 +439,7 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
     url = serializers.SerializerMethodField()
     severity = SeverityField(read_only=True)
     assignee: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -508,10 +509,13 @@ class FindingFilterSerializer(serializers.Serializer[dict[str, Any]]):
         required=False, max_length=150, help_text="A username, `me`, or `none` (unassigned)."
     )
     new_in_scan = serializers.IntegerField(
-        required=False, min_value=1, help_text="Findings first seen in this scan (id)."
+        required=False,
+        min_value=1,
+        max_value=MAX_DB_ID,
+        help_text="Findings first seen in this scan (id).",
     )
     seen_in_scan = serializers.IntegerField(
-        required=False, min_value=1, help_text="Findings this scan saw (id)."
+        required=False, min_value=1, max_value=MAX_DB_ID, help_text="Findings this scan saw (id)."
     )
     confirmed_at_runtime = serializers.BooleanField(required=False, allow_null=True, default=None)
     min_blast_radius = serializers.FloatField(required=False, min_value=0, max_value=1e9)
@@ -557,7 +561,9 @@ class FindingUpdateSerializer(serializers.Serializer[dict[str, Any]]):
 
 class FindingBulkSerializer(FindingUpdateSerializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_BULK_FINDINGS
+        child=serializers.IntegerField(min_value=1, max_value=MAX_DB_ID),
+        min_length=1,
+        max_length=MAX_BULK_FINDINGS,
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -572,7 +578,7 @@ class CommentSerializer(serializers.Serializer[dict[str, Any]]):
 
 class FindingEventSerializer(serializers.ModelSerializer[FindingEvent]):
     actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
     scan_number = serializers.IntegerField(source="scan.number", read_only=True, allow_null=True)
 

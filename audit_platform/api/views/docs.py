@@ -22,6 +22,12 @@ SCHEMA_SETTINGS: dict[str, Any] = {
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ScanStatusEnum": "audit_platform.scans.models.ScanStatus",
+        "FindingStatusEnum": "audit_platform.findings.models.FindingStatus",
+        "ProjectSourceKindEnum": "audit_platform.projects.models.SourceKind",
+        "ScanSourceKindEnum": "audit_platform.scans.models.ScanSourceKind",
+    },
 }
 
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from audit_platform.api import serializers as s
 from audit_platform.api.access import Action
-from audit_platform.api.base import ApiView
+from audit_platform.api.base import ApiView, object_id
 from audit_platform.api.errors import from_django_validation
 from audit_platform.api.pagination import KeysetPagination
 from audit_platform.api.schema import api_schema
@@ -57,7 +57,9 @@ class _FindingViewBase(ApiView):
 
     def get_finding(self, project: Project) -> Finding:
         finding = (
-            Finding.objects.filter(project=project, pk=self.kwargs["finding_id"])
+            Finding.objects.filter(
+                project=project, pk=object_id(self.kwargs, "finding_id", "finding")
+            )
             .select_related("assignee", "project__organization")
             .first()
         )

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from audit_platform.accounts.models import ADMIN_ROLES, Organization
 from audit_platform.api import serializers as s
 from audit_platform.api.access import Action
-from audit_platform.api.base import ApiView
+from audit_platform.api.base import ApiView, object_id
 from audit_platform.api.errors import from_django_validation
 from audit_platform.api.models import PersonalToken, ProjectToken
 from audit_platform.api.pagination import KeysetPagination
@@ -162,7 +162,9 @@ class ProjectTokenDetailView(_ProjectTokenBase):
     @api_schema(responses={204: None})
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self._admin_project()
-        token = ProjectToken.objects.filter(project=project, pk=kwargs["token_id"]).first()
+        token = ProjectToken.objects.filter(
+            project=project, pk=object_id(kwargs, "token_id", "token")
+        ).first()
         if token is None:
             raise exceptions.NotFound("No such token.")
         token_revoke(token)
@@ -209,7 +211,9 @@ class PersonalTokenListView(_PersonalTokenBase):
 class PersonalTokenDetailView(_PersonalTokenBase):
     @api_schema(responses={204: None})
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        token = PersonalToken.objects.filter(user=self._user(), pk=kwargs["token_id"]).first()
+        token = PersonalToken.objects.filter(
+            user=self._user(), pk=object_id(kwargs, "token_id", "token")
+        ).first()
         if token is None:
             raise exceptions.NotFound("No such token.")
         token_revoke(token)

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from audit_platform.api import serializers as s
 from audit_platform.api.access import Action
-from audit_platform.api.base import ApiView
+from audit_platform.api.base import ApiView, object_id
 from audit_platform.api.errors import Conflict, from_django_validation
 from audit_platform.api.gate import evaluate_gate
 from audit_platform.api.models import IdempotentUpload
@@ -67,7 +67,7 @@ class _ScanViewBase(ApiView):
     def get_scan(self, action: Action = Action.READ, *, for_update: bool = False) -> Scan:
         project = self.get_project(action)
         scan = (
-            Scan.objects.filter(project=project, pk=self.kwargs["scan_id"])
+            Scan.objects.filter(project=project, pk=object_id(self.kwargs, "scan_id", "scan"))
             .select_related("project__organization")
             .first()
         )
@@ -301,7 +301,7 @@ GateSerializer = inline_serializer(
         "result": serializers.ChoiceField(choices=["passed", "failed", "pending", "error"]),
         "passed": serializers.BooleanField(),
         "rules": serializers.DictField(),
-        "reasons": inline_serializer("GateCheck", _GATE_CHECK_FIELDS, many=True),
+        "reasons": inline_serializer("GateFailure", _GATE_CHECK_FIELDS, many=True),
         "checks": inline_serializer("GateCheck", _GATE_CHECK_FIELDS, many=True),
     },
 )
