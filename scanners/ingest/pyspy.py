@@ -98,6 +98,7 @@ _STDLIB_MODULES = frozenset(sys.stdlib_module_names)
 # blocks is close to the leaf), and the distinct reduced stacks kept (the rest are counted).
 MAX_KEPT_FRAMES = 24
 MAX_LOOP_STACKS = 100_000
+SHORT_STACK_FRAMES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ class PySpyProfile:
     total_samples: int = 0
     event_loop_samples: int = 0
     event_loop_idle_samples: int = 0  # the loop waiting in its own select(): not blocked
-    dropped_loop_samples: int = 0  # loop samples past MAX_LOOP_STACKS distinct stacks
+    shortened_loop_samples: int = 0  # kept with their innermost frames only (past the cap)
+    dropped_loop_samples: int = 0  # past both caps: counted, not analysed
     threads: dict[str, ThreadInfo] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)  # interned; stacks hold indices
     function_samples: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -154,6 +156,7 @@ class PySpyProfile:
             "samples": self.total_samples,
             "event_loop_samples": self.event_loop_samples,
             "event_loop_idle_samples": self.event_loop_idle_samples,
+            "shortened_loop_samples": self.shortened_loop_samples,
             "dropped_loop_samples": self.dropped_loop_samples,
             "threads": [
                 {
@@ -258,8 +261,16 @@ class _Reducer:
         kept = [i for i in stack[:-1] if not self._library[i]][-MAX_KEPT_FRAMES:]
         kept.append(stack[-1])
         key = tuple(kept)
-        if key in profile.loop_stacks or len(profile.loop_stacks) < MAX_LOOP_STACKS:
-            profile.loop_stacks[key] += count
+        stacks = profile.loop_stacks
+        if key in stacks or len(stacks) < MAX_LOOP_STACKS:
+            stacks[key] += count
+            return
+        # Past the cap, keep the leaf and the innermost application frames (where the blocking
+        # call and its async caller are), which folds many long stacks into one.
+        short = key[-SHORT_STACK_FRAMES:]
+        if short in stacks or len(stacks) < MAX_LOOP_STACKS + MAX_LOOP_STACKS // 2:
+            stacks[short] += count
+            profile.shortened_loop_samples += count
         else:
             profile.dropped_loop_samples += count
 

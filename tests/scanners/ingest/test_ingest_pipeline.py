@@ -122,6 +122,7 @@ def test_ingest_signals_for_the_ranking() -> None:
         ("/api/items/[id]", "GET /api/items/{item_id}", 35.0),
         ("/api/orders", "GET /api/orders", 10.0),
         ("/api/rates", "GET /api/rates", 95.0),
+        ("Aggregated", "", 89.0),
     ]
     assert (table["overall"]["requests"], table["overall"]["p99_ms"]) == (715, 97.0)
 

@@ -208,3 +208,19 @@ def test_pyspy_uvloop_stacks_count_as_the_event_loop() -> None:
     assert profile.event_loop_idle_samples == 70
     (stack,) = profile.loop_stacks
     assert [profile.frames[i].function for i in stack] == ["get_rates", "load_rates"]
+
+
+def test_pyspy_distinct_loop_stacks_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pyspy, "MAX_LOOP_STACKS", 4)
+    loop = "BaseEventLoop._run_once (asyncio/base_events.py:1922)"
+    lines = [
+        f"{loop};route{n} (app/r.py:{n});helper (app/h.py:{n % 2 + 1});"
+        "g (app/g.py:1);f (app/f.py:2);SocketIO.readinto (socket.py:706) 1"
+        for n in range(12)
+    ]
+    profile = pyspy.parse(io.StringIO("\n".join(lines) + "\n"))
+    assert profile.event_loop_samples == 12
+    assert len(profile.loop_stacks) == 6  # 4 full stacks, then 2 shortened ones (cap 4 + 2)
+    assert profile.shortened_loop_samples == 8
+    assert profile.dropped_loop_samples == 0
+    assert sum(profile.loop_stacks.values()) == 12
