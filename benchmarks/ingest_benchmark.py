@@ -91,6 +91,7 @@ def parse_in_child(path: Path) -> dict[str, float]:
         "    'peak_rss_mb': usage.ru_maxrss / 1024,\n"
         "    'samples': profile.total_samples, 'loop_samples': profile.event_loop_samples,\n"
         "    'loop_stacks': len(profile.loop_stacks), 'dropped': profile.dropped_loop_samples,\n"
+        "    'shortened': profile.shortened_loop_samples,\n"
         "    'functions': len(profile.function_samples), 'frames': len(profile.frames)}))\n"
     )
     root = Path(__file__).resolve().parents[1]
@@ -137,7 +138,8 @@ def main() -> None:
     print(
         f"samples {result['samples']:,.0f}, event-loop samples {result['loop_samples']:,.0f}, "
         f"distinct loop stacks kept {result['loop_stacks']:,.0f}, "
-        f"loop samples past the cap {result['dropped']:,.0f}, functions {result['functions']:,.0f}"
+        f"kept with their innermost frames only {result['shortened']:,.0f}, "
+        f"dropped {result['dropped']:,.0f}, functions {result['functions']:,.0f}"
     )
 
 
