@@ -11,6 +11,7 @@ from audit_platform.scans.models import Scan
 from scanners.catalog import Severity as EngineSeverity
 from scanners.findings import Finding as EngineFinding
 from scanners.findings import RuntimeEvidence, ScanResult, WitnessStep
+from scanners.sarif import to_sarif
 
 # The archive or checkout the scan read is gone; results are relative to the repository root.
 EXPORT_ROOT = Path("/")
@@ -100,8 +101,6 @@ def scan_result_for_export(scan: Scan, *, include_triaged: bool = False) -> Scan
 
 
 def scan_sarif(scan: Scan, *, include_triaged: bool = False) -> dict[str, Any]:
-    from scanners.sarif import to_sarif  # noqa: PLC0415 - lands with the engine's SARIF writer
-
     result = scan_result_for_export(scan, include_triaged=include_triaged)
     document: dict[str, Any] = to_sarif(result)
     return document
