@@ -12,9 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AUDIT_STORAGE_DIR=/data/storage \
     SEMGREP_BIN=/app/.tools/semgrep/bin/semgrep
 
-# git: the worker clones repositories with GitPython.
+# git: the worker clones repositories with GitPython. Pango/HarfBuzz + fonts: WeasyPrint's PDF
+# reports. Chromium: kaleido renders the report charts with it.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git ca-certificates \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium \
     && rm -rf /var/lib/apt/lists/* \
     && pip install --no-cache-dir uv \
     && useradd --create-home --uid 1000 audit \

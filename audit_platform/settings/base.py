@@ -135,6 +135,8 @@ AUDIT_MAX_ARCHIVE_BYTES = env.int("AUDIT_MAX_ARCHIVE_BYTES", default=100 * 1024 
 AUDIT_MAX_ARCHIVE_FILES = env.int("AUDIT_MAX_ARCHIVE_FILES", default=20_000)
 AUDIT_MAX_UNPACKED_BYTES = env.int("AUDIT_MAX_UNPACKED_BYTES", default=500 * 1024 * 1024)
 AUDIT_GIT_TIMEOUT = env.int("AUDIT_GIT_TIMEOUT", default=300)
+AUDIT_MAX_ARTIFACT_BYTES = env.int("AUDIT_MAX_ARTIFACT_BYTES", default=200 * 1024 * 1024)
+AUDIT_API_MAX_UPLOAD_BYTES = env.int("AUDIT_API_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 # Semgrep binary; empty means the engine's own lookup (.tools/semgrep, then PATH).
 SEMGREP_BIN = env.str("SEMGREP_BIN", default="")
 
@@ -188,6 +190,13 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="audit@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Reports -------------------------------------------------------------------------------
+# Absolute address of the platform for links in e-mails and PDF reports.
+AUDIT_PUBLIC_URL = env.str("AUDIT_PUBLIC_URL", default="")
+# Chromium that renders report charts; empty: BROWSER_PATH, then chromium on PATH.
+REPORT_BROWSER_PATH = env.str("REPORT_BROWSER_PATH", default="")
+REPORT_CHART_IMAGES = env.bool("REPORT_CHART_IMAGES", default=True)
 
 # --- Logging ---------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
