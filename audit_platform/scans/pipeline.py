@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import shutil
 import tempfile
 import time
@@ -341,6 +342,26 @@ def _store_and_finish(
         _finalize(scan, ScanStatus.SUCCEEDED)
 
 
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Let the engine start its parsing pool from inside a Celery prefork child.
+
+    Pool children are daemonic, and multiprocessing refuses to start processes from a daemonic
+    one; the rule protects orphans at interpreter exit, which cannot happen here because the
+    engine joins its pool before returning. The flag is restored afterwards.
+    """
+    process = multiprocessing.current_process()
+    config = getattr(process, "_config", {})
+    was_daemon = bool(config.get("daemon"))
+    if was_daemon:
+        config["daemon"] = False
+    try:
+        yield
+    finally:
+        if was_daemon:
+            config["daemon"] = True
+
+
 def _analyse(
     scan: Scan, root: Path, inputs: list[ArtifactInput], progress: _Progress
 ) -> ScanResult:
@@ -350,9 +371,12 @@ def _analyse(
         artifacts=tuple(inputs),
         latency_budget_ms=float(project.latency_budget_ms),
         progress=progress.engine,
+        # Operators can switch Semgrep off (it dominates the time of small scans).
+        semgrep=bool(getattr(settings, "AUDIT_SEMGREP_ENABLED", True)),
     )
     try:
-        return scanners.scan(root, options)
+        with _children_allowed():
+            return scanners.scan(root, options)
     except SoftTimeLimitExceeded:
         raise
     except Exception as exc:
