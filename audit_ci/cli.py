@@ -195,8 +195,8 @@ class Runner:
         summary = ", ".join(f"{counts.get(key, 0)} {key}" for key in COUNT_KEYS)
         self.print(f"scan {scan['id']} {scan['status']}: {summary}")
         gate = self.client.json("GET", f"{self.project_path}/scans/{scan['id']}/gate/")
-        passed = gate["result"] == "passed"
-        self.print(f"quality gate: {'PASSED' if passed else 'FAILED'}")
+        result = str(gate.get("result", "unknown"))
+        self.print(f"quality gate: {result.upper()}")
         for reason in gate.get("reasons", []):
             self.print(f"  - {reason['message']}")
         self.print_top_findings(scan)
@@ -207,7 +207,10 @@ class Runner:
                 "application/sarif+json, application/json",
             )
             self.print(f"SARIF written to {self.args.sarif} ({size} bytes)")
-        return EXIT_PASSED if passed else EXIT_GATE_FAILED
+        if result == "passed":
+            return EXIT_PASSED
+        # "pending"/"error" cannot happen after a succeeded scan; never count them as a pass.
+        return EXIT_GATE_FAILED if result == "failed" else EXIT_ERROR
 
     def print_top_findings(self, scan: dict[str, Any]) -> None:
         if self.args.top <= 0:
@@ -222,10 +225,11 @@ class Runner:
             return
         self.print(f"top {len(findings)} findings by blast radius:")
         for finding in findings:
+            marker = "  [new]" if finding.get("first_seen_scan") == scan["id"] else ""
             self.print(
                 f"  {finding['blast_radius']:6.1f}  {finding['severity'].upper():8}"
                 f" {finding['category']:28} {finding['path']}:{finding['start_line']}"
-                f"  {finding['title']}" + ("  [new]" if finding.get("new_in_scan") else "")
+                f"  {finding['title']}{marker}"
             )
 
     def run(self) -> int:

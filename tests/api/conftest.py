@@ -46,8 +46,9 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+def _media_in_tmp(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> None:
+    if "live_worker" not in request.fixturenames:  # the worker process reads the real setting
+        settings.MEDIA_ROOT = str(tmp_path / "media")
     # Throttles are tested on their own; here they would only make tests order-dependent.
     settings.AUDIT_API_THROTTLE_RATE = None
     settings.AUDIT_API_UPLOAD_THROTTLE_RATE = None
