@@ -14,6 +14,7 @@ from audit_platform.api.gate import validate_gate_rules
 from audit_platform.api.models import PersonalScope, PersonalToken, ProjectToken, TokenScope
 from audit_platform.findings.models import Finding, FindingEvent, FindingStatus, Severity
 from audit_platform.projects.models import Project, ReportCadence, SourceKind
+from audit_platform.projects.services import EDITABLE_FIELDS
 from audit_platform.scans.models import Artifact, Scan
 from audit_platform.scans.services import ARTIFACT_KINDS
 
@@ -76,18 +77,8 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
             "id",
             "url",
             "organization",
-            "name",
             "slug",
-            "source_kind",
-            "git_url",
-            "default_branch",
-            "latency_budget_ms",
-            "sla_days",
-            "report_recipients",
-            "report_cadence",
-            "scan_schedule",
-            "exclude_globs",
-            "quality_gate",
+            *sorted(EDITABLE_FIELDS),
             "created_at",
             "updated_at",
         )

@@ -40,6 +40,15 @@ def _settings_error(exc: DjangoValidationError) -> exceptions.ValidationError:
     return from_django_validation(exc, tuple(EDITABLE_FIELDS), SETTING_MESSAGES)
 
 
+def _revoke(tokens: QuerySet[Any], kwargs: dict[str, Any]) -> Response:
+    """Revoke the ``token_id`` of the URL among ``tokens`` (the caller's own), else 404."""
+    token = tokens.filter(pk=object_id(kwargs, "token_id", "token")).first()
+    if token is None:
+        raise exceptions.NotFound("No such token.")
+    token_revoke(token)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class ProjectListView(ApiView):
     """Projects the caller can see (a CI token sees its own project only)."""
 
@@ -162,13 +171,7 @@ class ProjectTokenDetailView(_ProjectTokenBase):
     @api_schema(responses={204: None})
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self._admin_project()
-        token = ProjectToken.objects.filter(
-            project=project, pk=object_id(kwargs, "token_id", "token")
-        ).first()
-        if token is None:
-            raise exceptions.NotFound("No such token.")
-        token_revoke(token)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _revoke(ProjectToken.objects.filter(project=project), kwargs)
 
 
 class _PersonalTokenBase(ApiView):
@@ -211,10 +214,4 @@ class PersonalTokenListView(_PersonalTokenBase):
 class PersonalTokenDetailView(_PersonalTokenBase):
     @api_schema(responses={204: None})
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        token = PersonalToken.objects.filter(
-            user=self._user(), pk=object_id(kwargs, "token_id", "token")
-        ).first()
-        if token is None:
-            raise exceptions.NotFound("No such token.")
-        token_revoke(token)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _revoke(PersonalToken.objects.filter(user=self._user()), kwargs)
