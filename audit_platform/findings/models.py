@@ -109,6 +109,12 @@ class Finding(models.Model):
                 fields=["project", "status", "-blast_radius", "-severity"],
                 name="finding_project_rank",
             ),
+            # Ranked lists over several statuses ("open + in progress"): read in index order and
+            # stop after one page, instead of sorting every active finding (dashboard, reports).
+            models.Index(
+                fields=["project", "-blast_radius", "-severity", "id"],
+                name="finding_project_blast",
+            ),
             models.Index(fields=["project", "category"], name="finding_project_category"),
             models.Index(fields=["project", "severity"], name="finding_project_severity"),
             models.Index(fields=["project", "path"], name="finding_project_path"),
