@@ -44,6 +44,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.worker)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    # Before transactional_db empties the tables, let the worker finish what the test started
+    # (a redelivered task, a follow-up notification): it would otherwise write into the next test.
+    result = yield
+    worker = getattr(item, "funcargs", {}).get("live_worker")
+    if isinstance(worker, LiveWorker):
+        worker.wait_idle()
+    return result
+
+
 @pytest.fixture(scope="session")
 def live_worker(
     django_db_setup: None,

@@ -22,6 +22,7 @@ def test_live_worker_answers_and_owns_its_pool_children(live_worker: LiveWorker)
     assert len(pids) == 2
     assert {parent_pid(pid) for pid in pids} == {live_worker.process.pid}
     assert live_worker.busy_pids() == []
+    assert live_worker.is_idle()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -62,3 +63,12 @@ def test_database_url_of_sqlite_settings_is_absolute(tmp_path: Path) -> None:
 def test_database_url_rejects_other_engines() -> None:
     with pytest.raises(ValueError, match="mysql"):
         database_url({"ENGINE": "django.db.backends.mysql", "NAME": "x"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_task_sent_from_the_test_process_runs_in_the_worker(live_worker: LiveWorker) -> None:
+    # The test process and the worker agree on the session's queue: a real task goes through.
+    result = live_worker.app.send_task("projects.dispatch_scheduled_scans")
+    live_worker.wait_idle(timeout=60)
+    assert f"projects.dispatch_scheduled_scans[{result.id}] succeeded" in live_worker.log_tail()
+    assert live_worker.queue.startswith("tests-")

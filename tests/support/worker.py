@@ -75,6 +75,7 @@ class LiveWorker:
     process: subprocess.Popen[bytes]
     hostname: str
     queue: str
+    broker_url: str
     log_path: Path
 
     def log_tail(self, chars: int = 6000) -> str:
@@ -115,6 +116,24 @@ class LiveWorker:
             what=f"a worker child running {task_name or 'any task'}",
         )
         return pids[0]
+
+    def is_idle(self) -> bool:
+        """No task queued, reserved or running: nothing will write to the database any more."""
+        client = redis.Redis.from_url(self.broker_url, socket_connect_timeout=2)
+        if client.llen(self.queue):
+            return False
+        return not (self._inspect("active") or self._inspect("reserved"))
+
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Wait until the worker is idle twice in a row (a task may enqueue a follow-up task)."""
+
+        def idle_twice() -> bool:
+            if not self.is_idle():
+                return False
+            time.sleep(0.3)
+            return self.is_idle()
+
+        wait_until(idle_twice, timeout=timeout, interval=0.2, what=f"{self.hostname} to be idle")
 
     def kill_child(self, pid: int) -> None:
         """SIGKILL one pool child, as the OOM killer would; the pool starts a replacement."""
@@ -186,7 +205,7 @@ def start_worker(
         start_new_session=True,
     )
     log_file.close()
-    worker = LiveWorker(app, process, hostname, queue, log_path)
+    worker = LiveWorker(app, process, hostname, queue, broker_url, log_path)
 
     def answered() -> bool:
         if process.poll() is not None:
