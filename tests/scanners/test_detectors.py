@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from scanners import scan
 from scanners.catalog import CATEGORIES
 from scanners.detectors.registry import DOC_SECTIONS, load_detectors, run_detectors
 from scanners.findings import ScanOptions
@@ -80,3 +81,24 @@ def test_blocking_finding_carries_reach_witness_remediation_and_snippet() -> Non
     assert charge.witness[0].line == 27  # the call of charge_card() in the route
     assert charge.witness[-1].line == charge.start_line
     assert "create_order -> charge" in charge.message
+
+
+def test_scan_returns_ranked_fingerprinted_findings_with_stats_and_progress() -> None:
+    stages: list[tuple[str, float]] = []
+    result = scan(
+        FIXTURES / "async_service",
+        ScanOptions(semgrep=False, jobs=1, progress=lambda stage, pct: stages.append((stage, pct))),
+    )
+    assert result.skipped == []
+    assert result.stats["files"] == 7
+    assert result.stats["routes"] == 3
+    assert result.stats["findings"] == len(result.findings) == 14
+    assert {"discover", "parse", "link", "detectors", "total"} <= set(result.timings)
+    assert stages[-1] == ("done", 100.0)
+    radii = [f.blast_radius for f in result.findings]
+    assert radii == sorted(radii, reverse=True)
+    top = result.findings[0]
+    assert top.category == "ASYNC-MISSING-AWAIT"
+    assert top.blast_explanation == "high severity; reached from 2 routes"
+    assert all(len(f.fingerprint) == 64 for f in result.findings)
+    assert len({f.fingerprint for f in result.findings}) == len(result.findings)
