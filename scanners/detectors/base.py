@@ -91,6 +91,7 @@ def make_call_finding(
     message: str,
     reach: Iterable[str] = (),
     witness: Iterable[WitnessStep] = (),
+    confidence: str = "high",
 ) -> Finding:
     """A finding located on a call expression."""
     return make_finding(
@@ -105,4 +106,5 @@ def make_call_finding(
         message=message,
         reach=reach,
         witness=witness,
+        confidence=confidence,
     )

@@ -8,6 +8,7 @@ project model and never re-parses files. Its docstring has the sections *What it
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -86,3 +87,22 @@ def run_detectors(
         except Exception as exc:  # one broken check must not fail the scan
             failures.append(DetectorFailure(rule_id, f"{type(exc).__name__}: {exc}"))
     return findings, failures
+
+
+def rules_markdown() -> str:
+    """The rule reference page, generated from the detectors' docstrings (as ruff does)."""
+    detectors = load_detectors()
+    parts = ["# Engine rules", ""]
+    for rule_id in sorted(detectors, key=lambda r: (detectors[r].category, r)):
+        entry = detectors[rule_id]
+        summary, _, body = inspect.cleandoc(entry.doc).partition("\n")
+        parts += [
+            f"## {rule_id}",
+            "",
+            f"Category `{entry.category}`, severity {entry.severity.label}, "
+            f"confidence {entry.confidence}. {summary.strip()}",
+            "",
+            body.strip().replace("## ", "### "),
+            "",
+        ]
+    return "\n".join(parts)

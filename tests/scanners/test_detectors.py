@@ -13,7 +13,7 @@ import pytest
 
 from scanners import scan
 from scanners.catalog import CATEGORIES
-from scanners.detectors.registry import DOC_SECTIONS, load_detectors, run_detectors
+from scanners.detectors.registry import DOC_SECTIONS, load_detectors, rules_markdown, run_detectors
 from scanners.findings import ScanOptions
 from scanners.project.build import build_project
 
@@ -102,3 +102,12 @@ def test_scan_returns_ranked_fingerprinted_findings_with_stats_and_progress() ->
     assert top.blast_explanation == "high severity; reached from 2 routes"
     assert all(len(f.fingerprint) == 64 for f in result.findings)
     assert len({f.fingerprint for f in result.findings}) == len(result.findings)
+
+
+def test_rule_docs_page_is_generated_from_every_docstring() -> None:
+    page = rules_markdown()
+    for rule_id, detector in load_detectors().items():
+        assert f"## {rule_id}\n" in page
+        assert f"Category `{detector.category}`" in page
+    assert "### Use instead" in page
+    assert "await asyncio.sleep(0.5)" in page

@@ -249,6 +249,7 @@ class BlockingCall:
     category: str
     what: str  # human-readable: "requests.get()", "Session.commit() on a sync session"
     group: str = ""  # what the call acts on (receiver or module), for clustering
+    confidence: str = "high"  # "medium" for name-based guesses (.predict on an unknown type)
 
 
 def _short_type(type_name: str) -> str:
@@ -264,7 +265,9 @@ def classify(
     if callee is None:
         func = site.func
         if func[0] == "attr" and func[2] in CPU_METHOD_NAMES:
-            return BlockingCall(CPU, f"{render(func)}() (model inference/training)")
+            return BlockingCall(
+                CPU, f"{render(func)}() (model inference/training)", confidence="medium"
+            )
         return None
     kind = callee[0]
     if kind == "ext":
@@ -283,10 +286,14 @@ def classify(
         ):
             return BlockingCall(CPU, f"{dotted}() (password hashing)")
         if dotted in SERIALIZATION_FUNCTIONS and _large_payload_in_route(project, info, site):
-            return BlockingCall(CPU, f"{dotted}() of a request/response-sized payload")
+            return BlockingCall(
+                CPU, f"{dotted}() of a request/response-sized payload", confidence="medium"
+            )
         method = dotted.rsplit(".", 1)[-1]
         if method in CPU_METHOD_NAMES and site.func[0] == "attr":
-            return BlockingCall(CPU, f"{render(site.func)}() (model inference/training)")
+            return BlockingCall(
+                CPU, f"{render(site.func)}() (model inference/training)", confidence="medium"
+            )
         return None
     if kind == "bound":
         type_name: str = callee[1]
@@ -307,7 +314,9 @@ def classify(
                 )
             return None
         if method in CPU_METHOD_NAMES:
-            return BlockingCall(CPU, f"{render(site.func)}() (model inference/training)")
+            return BlockingCall(
+                CPU, f"{render(site.func)}() (model inference/training)", confidence="medium"
+            )
     return None
 
 
