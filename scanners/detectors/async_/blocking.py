@@ -411,6 +411,7 @@ def _all_blocking(project: Project) -> list[Finding]:
                         message=message,
                         reach=reach,
                         witness=steps,
+                        confidence=blocking.confidence,
                     ),
                     blocking.group,
                 )
