@@ -27,6 +27,7 @@ from typing import Any
 
 from scanners.catalog import CATEGORIES, Severity
 from scanners.findings import Finding, ScanOptions
+from scanners.project.model import is_offloop_path
 from scanners.semgrep.enclosing import EnclosingIndex
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -53,11 +54,13 @@ def find_semgrep(environ: Mapping[str, str] | None = None) -> str | None:
     """The binary to run: ``SEMGREP_BIN``, then ``.tools/semgrep/bin/semgrep``, then PATH."""
     env = os.environ if environ is None else environ
     configured = env.get("SEMGREP_BIN", "").strip()
+    # Absolute paths: Semgrep runs with the scanned root as its working directory.
     if configured:
-        return configured if Path(configured).is_file() else None
+        return str(Path(configured).resolve()) if Path(configured).is_file() else None
     if BUNDLED_BINARY.is_file():
         return str(BUNDLED_BINARY)
-    return shutil.which("semgrep", path=env.get("PATH"))
+    found = shutil.which("semgrep", path=env.get("PATH"))
+    return str(Path(found).resolve()) if found else None
 
 
 def _private_home() -> Path:
@@ -303,7 +306,11 @@ class _SourceCache:
 
 
 def findings_from_json(root: Path, results: Sequence[Any]) -> list[Finding]:
-    """Map Semgrep JSON results to ``Finding``s using our rule metadata."""
+    """Map Semgrep JSON results to ``Finding``s using our rule metadata.
+
+    Results of rules marked ``on_event_loop`` are dropped in off-loop files (tests, scripts,
+    migrations), as the engine does for its ASYNC-BLOCKING-* detectors.
+    """
     sources = _SourceCache(root)
     findings: list[Finding] = []
     for result in results:
@@ -316,6 +323,10 @@ def findings_from_json(root: Path, results: Sequence[Any]) -> list[Finding]:
         if Path(path).is_absolute():
             with contextlib.suppress(ValueError):
                 path = Path(path).relative_to(root).as_posix()
+        if metadata.get("on_event_loop") and is_offloop_path(path):
+            # Tests, scripts and migrations never run on the service's loop (the catalog's
+            # definition, shared with the engine through is_offloop_path).
+            continue
         line = int(start.get("line") or 1)
         rule_id = _rule_id(str(result.get("check_id", "semgrep")))
         category_id = str(metadata.get("category") or rule_id)

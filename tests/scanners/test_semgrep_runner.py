@@ -63,6 +63,8 @@ def executable(path: Path, body: str) -> Path:
 def test_find_semgrep_prefers_semgrep_bin_then_bundled_then_path(tmp_path: Path) -> None:
     fake = executable(tmp_path / "semgrep", "exit 0\n")
     assert find_semgrep({"SEMGREP_BIN": str(fake), "PATH": ""}) == str(fake)
+    relative = os.path.relpath(fake)
+    assert find_semgrep({"SEMGREP_BIN": relative, "PATH": ""}) == str(fake.resolve())
     assert find_semgrep({"SEMGREP_BIN": str(tmp_path / "missing"), "PATH": str(tmp_path)}) is None
     expected = str(BUNDLED_BINARY) if BUNDLED_BINARY.is_file() else str(fake)
     assert find_semgrep({"PATH": str(tmp_path)}) == expected
@@ -129,6 +131,7 @@ def test_results_map_to_findings_with_catalog_metadata_and_enclosing(tmp_path: P
                     "severity": "high",
                     "confidence": "high",
                     "title": "time.sleep blocks the event loop",
+                    "on_event_loop": True,
                     "remediation": "Use `await asyncio.sleep(...)`.",
                     "references": ["https://docs.python.org/3/library/asyncio-task.html"],
                 },
@@ -142,7 +145,8 @@ def test_results_map_to_findings_with_catalog_metadata_and_enclosing(tmp_path: P
             "extra": {"message": "Something else", "severity": "WARNING", "metadata": {}},
         },
     ]
-    sleep, foreign = findings_from_json(tmp_path, results)
+    off_loop = {**results[0], "path": "scripts/seed_database.py"}  # never on the loop
+    sleep, foreign = findings_from_json(tmp_path, [results[0], off_loop, results[1]])
     assert sleep.rule_id == "blocking-sleep-in-async"
     assert sleep.category == "ASYNC-BLOCKING-SLEEP"
     assert sleep.severity is Severity.HIGH

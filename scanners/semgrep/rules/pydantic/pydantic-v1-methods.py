@@ -1,3 +1,6 @@
+import os
+from unittest import mock
+
 import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel, parse_obj_as
@@ -31,6 +34,9 @@ async def create_item(raw: dict, item: Item) -> dict:
     plain = dict(a=1)
     # ok: pydantic-v1-methods
     shallow = raw.copy()
+    # ok: pydantic-v1-methods
+    with mock.patch.dict(os.environ, {"MODE": "test"}):
+        pass
     return {"parsed": parsed, "data": data, "cleaned": cleaned, "items": items,
             "dumped": dumped, "validated": validated, "body": body, "plain": plain,
             "shallow": shallow}

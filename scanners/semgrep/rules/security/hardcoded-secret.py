@@ -1,3 +1,4 @@
+import enum
 import os
 
 from fastapi import FastAPI
@@ -24,6 +25,19 @@ class Settings(BaseSettings):
     weather_api_key: str = os.getenv("WEATHER_API_KEY", "b6907d289e10d714a6e88b30761fae22")
     # ok: hardcoded-secret
     admin_token: str = os.getenv("FEEDS_ADMIN_TOKEN", "")
+
+
+class TokenType(enum.StrEnum):
+    # ok: hardcoded-secret
+    access_token = "polar_access_token"
+    # ok: hardcoded-secret
+    client_secret = "client_secret"
+
+
+# ok: hardcoded-secret
+SETUP_ACCESS_TOKEN = "setup_readiness.access_token"
+# ruleid: hardcoded-secret
+MINIO_PWD: str = "polarpolar"
 
 
 @app.get("/cache")

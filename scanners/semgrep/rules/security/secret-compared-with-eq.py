@@ -1,4 +1,6 @@
+import enum
 import hmac
+import os
 import secrets
 
 from fastapi import FastAPI, Header, HTTPException
@@ -12,6 +14,7 @@ class Settings:
 
 
 settings = Settings()
+LEGACY_WEBHOOK_SECRET = os.environ.get("LEGACY_WEBHOOK_SECRET", "")
 
 
 @app.post("/admin")
@@ -35,4 +38,24 @@ def webhook(signature: str = Header()) -> dict:
     missing = settings.admin_token == ""
     # ok: secret-compared-with-eq
     unset = settings.webhook_secret is None
-    return {"ok": authentic and safe and not missing and not unset}
+    # ruleid: secret-compared-with-eq
+    if signature != os.environ["WEBHOOK_SECRET"]:
+        raise HTTPException(status_code=403)
+    # ruleid: secret-compared-with-eq
+    legacy = signature == LEGACY_WEBHOOK_SECRET
+    return {"ok": authentic and safe and not missing and not unset and not legacy}
+
+
+class TokenKind(enum.StrEnum):
+    client_secret = "client_secret"
+
+
+def lookup(session, token_hash: str, kind: str, client_secret: str, existing: str):
+    # ok: secret-compared-with-eq
+    statement = select(UserSession).where(UserSession.token == token_hash)
+    # ok: secret-compared-with-eq
+    if kind == TokenKind.client_secret:
+        return None
+    # ok: secret-compared-with-eq
+    changed = client_secret != existing.client_secret
+    return session.execute(statement), changed
