@@ -142,6 +142,12 @@ def encode(node: ast.AST | None) -> Expr:
     return Encoder()(node)
 
 
+_ESCAPING_USAGES = frozenset({USAGE_ARG, USAGE_RETURN, USAGE_YIELD, USAGE_ELEMENT, USAGE_AWAIT})
+_OPERATOR_TYPES = frozenset(
+    {ast.BinOp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.JoinedStr, ast.FormattedValue}
+)
+
+
 def encode_annotation(node: ast.AST | None, encoder: Encoder | None = None) -> Expr | None:
     """Like ``encode``, but string annotations ("Session") are parsed first."""
     if node is None:
@@ -491,7 +497,20 @@ class _Extractor:
     def expr(
         self, node: ast.expr, usage: str, target: str = "", arg_of: ast.expr | None = None
     ) -> None:
+        kind = type(node)
+        if kind is ast.Constant:
+            return
         scope = self.scope
+        if kind is ast.Name:
+            if usage in _ESCAPING_USAGES:
+                scope.escaped.add(node.id)  # type: ignore[attr-defined]
+            return
+        if kind in _OPERATOR_TYPES:
+            # Operands of arithmetic, comparisons, boolean logic and f-strings are values.
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, USAGE_VALUE)
+            return
         if isinstance(node, ast.Call):
             scope.summary.calls.append(
                 CallSite(
@@ -524,9 +543,6 @@ class _Extractor:
             if isinstance(node.value, ast.Name):
                 scope.escaped.add(node.value.id)
             self.expr(node.value, USAGE_AWAIT)
-        elif isinstance(node, ast.Name):
-            if usage in (USAGE_ARG, USAGE_RETURN, USAGE_YIELD, USAGE_ELEMENT, USAGE_AWAIT):
-                scope.escaped.add(node.id)
         elif isinstance(node, ast.Attribute):
             self.expr(node.value, USAGE_RECEIVER)
         elif isinstance(node, ast.Subscript):
