@@ -11,7 +11,6 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -38,10 +37,10 @@ def public_url() -> str:
     return str(configured or "http://localhost:8000").rstrip("/")
 
 
-def dashboard_figures(board: selectors.ProjectDashboard) -> dict[str, go.Figure]:
+def dashboard_figures(board: selectors.ProjectDashboard) -> dict[str, charts.Figure]:
     """The dashboard's charts; the report draws the same builders."""
     points = selectors.scan_points(board.scans)
-    figures: dict[str, go.Figure] = {}
+    figures: dict[str, charts.Figure] = {}
     if points:
         figures["open_by_severity"] = charts.open_by_severity_over_scans(points)
         figures["new_vs_fixed"] = charts.new_vs_fixed_per_scan(points)
@@ -61,7 +60,7 @@ def dashboard_figures(board: selectors.ProjectDashboard) -> dict[str, go.Figure]
     return figures
 
 
-def report_figures(scan: Scan) -> dict[str, go.Figure]:
+def report_figures(scan: Scan) -> dict[str, charts.Figure]:
     board = selectors.project_dashboard(scan.project)
     figures = dashboard_figures(board)
     return {name: figures[name] for name in REPORT_CHARTS if name in figures}

@@ -20,8 +20,9 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 from django.conf import settings
+
+from audit_platform.reports.charts import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +57,14 @@ def browser_path() -> str | None:
     return None
 
 
-async def _render_all(figures: Mapping[str, go.Figure], path: str) -> dict[str, ChartImage]:
+async def _render_all(figures: Mapping[str, Figure], path: str) -> dict[str, ChartImage]:
     # Imported here: kaleido pulls in choreographer and logistro, which only report rendering needs.
     import kaleido  # noqa: PLC0415
 
     images: dict[str, ChartImage] = {}
     async with kaleido.Kaleido(path=path, n=1, mathjax=False, timeout=RENDER_TIMEOUT_S) as renderer:
         for name, figure in figures.items():
-            height = int(figure.layout.height or 300)
+            height = int(figure.get("layout", {}).get("height") or 300)
             try:
                 svg = await renderer.calc_fig(
                     figure, opts={"format": "svg", "width": CHART_WIDTH_PX, "height": height}
@@ -76,7 +77,7 @@ async def _render_all(figures: Mapping[str, go.Figure], path: str) -> dict[str, 
     return images
 
 
-def render_chart_images(figures: Mapping[str, go.Figure]) -> dict[str, ChartImage]:
+def render_chart_images(figures: Mapping[str, Figure]) -> dict[str, ChartImage]:
     """Render every figure to SVG with one browser. Never raises: failures become `.error`."""
     if not figures:
         return {}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
@@ -177,6 +178,17 @@ class RiskSummary:
         return sum(self.open_by_severity.values())
 
 
+def _summary_from_rows(rows: Sequence[Mapping[str, Any]]) -> RiskSummary:
+    return RiskSummary(
+        open_by_severity=severity_counts(rows),
+        risk=sum(float(r["risk"] or 0.0) for r in rows),
+        overdue=sum(r["overdue"] for r in rows),
+        confirmed_at_runtime=sum(r["runtime"] for r in rows),
+        in_progress=sum(r["in_progress"] for r in rows),
+        unassigned=sum(r["unassigned"] for r in rows),
+    )
+
+
 def project_risk_summary(project: Project) -> RiskSummary:
     """Everything on the dashboard's metric cards in one grouped query."""
     today = timezone.localdate()
@@ -193,13 +205,65 @@ def project_risk_summary(project: Project) -> RiskSummary:
         )
         .order_by()
     )
-    return RiskSummary(
-        open_by_severity=severity_counts(rows),
-        risk=sum(float(r["risk"] or 0.0) for r in rows),
-        overdue=sum(r["overdue"] for r in rows),
-        confirmed_at_runtime=sum(r["runtime"] for r in rows),
-        in_progress=sum(r["in_progress"] for r in rows),
-        unassigned=sum(r["unassigned"] for r in rows),
+    return _summary_from_rows(rows)
+
+
+# PostgreSQL computes the metric cards, the category chart and the per-file risk in ONE pass over
+# the active findings (GROUPING SETS) instead of three: on 100k findings that is most of the
+# dashboard's database time. Other databases run the three ORM queries above and below.
+_ACTIVE_AGGREGATES_SQL = """
+WITH grouped AS (
+    SELECT GROUPING(severity) AS by_other_than_severity, GROUPING(path) AS by_other_than_path,
+           severity, category, path,
+           COUNT(*) AS n, SUM(blast_radius) AS risk,
+           COUNT(*) FILTER (WHERE due_date < %(today)s) AS overdue,
+           COUNT(*) FILTER (WHERE confirmed_at_runtime) AS runtime,
+           COUNT(*) FILTER (WHERE status = %(in_progress)s) AS in_progress,
+           COUNT(*) FILTER (WHERE assignee_id IS NULL) AS unassigned
+    FROM {table}
+    WHERE project_id = %(project)s AND status = ANY(%(active)s)
+    GROUP BY GROUPING SETS ((severity), (category), (path))
+)
+SELECT * FROM grouped WHERE by_other_than_path = 1
+UNION ALL
+(SELECT * FROM grouped WHERE by_other_than_path = 0 ORDER BY risk DESC, path LIMIT %(locations)s)
+"""
+
+
+@dataclass
+class ActiveAggregates:
+    summary: RiskSummary
+    categories: list[tuple[str, int]]
+    locations: list[tuple[str, float, int]]
+
+
+def active_aggregates(project: Project) -> ActiveAggregates:
+    if connection.vendor != "postgresql":
+        return ActiveAggregates(
+            project_risk_summary(project), category_counts(project), risk_by_module(project)
+        )
+    params: dict[str, Any] = {
+        "today": timezone.localdate(),
+        "in_progress": FindingStatus.IN_PROGRESS.value,
+        "project": project.pk,
+        "active": sorted(str(s) for s in ACTIVE_STATUSES),
+        "locations": RISK_LOCATIONS,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIVE_AGGREGATES_SQL.format(table=Finding._meta.db_table), params)
+        columns = [column.name for column in cursor.description or ()]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    by_severity = [r for r in rows if r["by_other_than_severity"] == 0]
+    by_category = [
+        r for r in rows if r["by_other_than_severity"] == 1 and r["by_other_than_path"] == 1
+    ]
+    by_path = [r for r in rows if r["by_other_than_path"] == 0]
+    return ActiveAggregates(
+        summary=_summary_from_rows(by_severity),
+        categories=sorted(
+            ((r["category"], int(r["n"])) for r in by_category), key=lambda c: (-c[1], c[0])
+        ),
+        locations=[(r["path"], float(r["risk"] or 0.0), int(r["n"])) for r in by_path],
     )
 
 
@@ -333,7 +397,8 @@ class ProjectDashboard:
 
 
 def project_dashboard(project: Project) -> ProjectDashboard:
-    summary = project_risk_summary(project)
+    aggregates = active_aggregates(project)
+    summary = aggregates.summary
     scans = recent_scans(project)
     if len(scans) >= 2:
         previous_risk = (scans[-2].trend or {}).get("risk")
@@ -358,8 +423,8 @@ def project_dashboard(project: Project) -> ProjectDashboard:
         summary=summary,
         top=top_findings(project),
         scans=scans,
-        categories=category_counts(project),
-        locations=risk_by_module(project),
+        categories=aggregates.categories,
+        locations=aggregates.locations,
         mttr=mean_days_to_remediate(project),
         load=load_test_history(project),
         last_scan=scans[-1] if scans else None,

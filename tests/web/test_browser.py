@@ -52,7 +52,9 @@ def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield browser
         finally:
@@ -88,7 +90,9 @@ def committed_world(transactional_db: None) -> World:
     return make_world()
 
 
-def test_main_pages_render_and_are_captured(page: object, live_server: object, committed_world: World) -> None:
+def test_main_pages_render_and_are_captured(
+    page: object, live_server: object, committed_world: World
+) -> None:
     world = committed_world
     base = str(live_server.url)  # type: ignore[attr-defined]
     page.goto(f"{base}/accounts/login/")  # type: ignore[attr-defined]
@@ -118,7 +122,9 @@ def test_main_pages_render_and_are_captured(page: object, live_server: object, c
     page.goto(base + world.url(f"findings/{world.top.pk}/"))  # type: ignore[attr-defined]
     assert page.locator(".code-block .hll").inner_text().strip() == "response = requests.get(URL)"  # type: ignore[attr-defined]
     assert page.locator("ol.witness li").count() == 2  # type: ignore[attr-defined]
-    assert page.locator(".diff .add").inner_text().strip() == "+    response = await client.get(URL)"  # type: ignore[attr-defined]
+    assert (
+        page.locator(".diff .add").inner_text().strip() == "+    response = await client.get(URL)"
+    )  # type: ignore[attr-defined]
     shot(page, "04-finding")
 
     page.goto(base + world.url(f"scans/{world.scans[-1].number}/"))  # type: ignore[attr-defined]
@@ -185,7 +191,9 @@ def test_scan_to_pdf_flow(
     page.goto(f"{base}/o/acme/inventory/")  # type: ignore[attr-defined]
     page.wait_for_selector("[data-figure='fig-categories'] .main-svg")  # type: ignore[attr-defined]
     shot(page, "22-dashboard-after-scan")
-    top = Finding.objects.filter(project=project).order_by("-blast_radius", "-severity", "id").first()
+    top = (
+        Finding.objects.filter(project=project).order_by("-blast_radius", "-severity", "id").first()
+    )
     assert top is not None
     page.locator("table.data tbody tr").first.get_by_role("link").first.click()  # type: ignore[attr-defined]
     page.wait_for_url(re.compile(rf"/findings/{top.pk}/$"))  # type: ignore[attr-defined]

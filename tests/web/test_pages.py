@@ -522,3 +522,15 @@ def test_due_dates_in_the_past_only_count_active_findings(world: World) -> None:
     )
     board = signed_in(world.owner).get(world.url()).context["board"]
     assert board.summary.overdue == 1
+
+
+def test_one_pass_dashboard_aggregates_match_the_plain_queries(world: World) -> None:
+    from audit_platform.reports import selectors  # noqa: PLC0415
+
+    _more_findings(world, 30)
+    aggregates = selectors.active_aggregates(world.project)
+    assert aggregates.summary == selectors.project_risk_summary(world.project)
+    assert aggregates.categories == selectors.category_counts(world.project)
+    assert aggregates.locations == selectors.risk_by_module(world.project)
+    assert aggregates.categories[0] == ("ASYNC-BLOCKING-SLEEP", 30)
+    assert aggregates.locations[0] == ("app/services/rates.py", 87.5, 1)
