@@ -32,14 +32,9 @@ OFFLOOP_DIR_NAMES = frozenset(
         "example",
         "docs",
         "benchmarks",
-        "tools",
-        "devtools",
-        "fixtures",
     }
 )
-OFFLOOP_FILE_NAMES = frozenset(
-    {"conftest.py", "setup.py", "noxfile.py", "fabfile.py", "manage.py", "tasks.py", "env.py"}
-)
+OFFLOOP_FILE_NAMES = frozenset({"conftest.py", "setup.py", "noxfile.py", "fabfile.py", "manage.py"})
 
 
 def is_offloop_path(path: str) -> bool:
@@ -119,11 +114,37 @@ class Project:
         return iter(self._function_list)
 
     def is_offloop(self, info: FunctionInfo) -> bool:
-        """In a test, script or migration file (see ``is_offloop_path``)."""
+        """In a test, script or migration file (see ``is_offloop_path``), or a stand-alone
+        script: a module with ``if __name__ == "__main__":`` that declares no route and that no
+        other module imports."""
         cached = self._offloop.get(info.path)
         if cached is None:
-            cached = self._offloop[info.path] = is_offloop_path(info.path)
+            cached = is_offloop_path(info.path) or self._is_standalone_script(info.module)
+            self._offloop[info.path] = cached
         return cached
+
+    def _is_standalone_script(self, module: ModuleSummary) -> bool:
+        if not module.has_main_guard:
+            return False
+        if any(route.file == module.path for route in self.routes):
+            return False
+        return module.module not in self._imported_modules
+
+    @cached_property
+    def _imported_modules(self) -> set[str]:
+        """Project modules some other module imports (directly or a name from them)."""
+        found: set[str] = set()
+        for summary in self.modules.values():
+            targets = [b.target for b in summary.imports.values()]
+            for target in [*targets, *summary.star_imports]:
+                candidate = target
+                while candidate:
+                    module = self.resolver.find_module(candidate, summary.module)
+                    if module is not None and module != summary.module:
+                        found.add(module)
+                        break
+                    candidate = candidate.rpartition(".")[0]
+        return found
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Share one analysis between detectors (e.g. every blocking call, once)."""

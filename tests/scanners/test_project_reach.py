@@ -162,3 +162,31 @@ def test_awaited_decorated_sync_functions_and_super_calls(tmp_path: Path) -> Non
     assert not project.on_loop("svc.work:offloaded")
     assert project.on_loop("svc.work:Child.save")
     assert project.on_loop("svc.work:Base.save")
+
+
+def test_a_stand_alone_script_with_a_main_guard_is_off_the_loop(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        {
+            "reprocess.py": """
+                import asyncio
+
+                async def main():
+                    pass
+
+                if __name__ == "__main__":
+                    asyncio.run(main())
+            """,
+            "app/__init__.py": "",
+            "app/jobs.py": """
+                async def run():
+                    pass
+
+                if __name__ == "__main__":
+                    pass
+            """,
+            "app/main.py": "from app.jobs import run\n",
+        },
+    )
+    assert not project.on_loop("reprocess:main")
+    assert project.on_loop("app.jobs:run")
