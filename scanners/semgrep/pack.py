@@ -21,6 +21,7 @@ class PackRule:
     title: str
     remediation: str
     references: tuple[str, ...]
+    service_code_only: bool  # results in tests, scripts and migrations are dropped
     area: str  # folder under rules/: async, pydantic, security, database
     yaml_path: Path
     test_path: Path
@@ -49,6 +50,7 @@ def _rule(raw: Any, yaml_path: Path) -> PackRule:
         title=str(metadata.get("title", "")),
         remediation=str(metadata.get("remediation", "")),
         references=tuple(str(r) for r in metadata.get("references") or ()),
+        service_code_only=bool(metadata.get("service_code_only", False)),
         area=yaml_path.parent.name,
         yaml_path=yaml_path,
         test_path=yaml_path.with_suffix(".py"),

@@ -308,8 +308,8 @@ class _SourceCache:
 def findings_from_json(root: Path, results: Sequence[Any]) -> list[Finding]:
     """Map Semgrep JSON results to ``Finding``s using our rule metadata.
 
-    Results of rules marked ``on_event_loop`` are dropped in off-loop files (tests, scripts,
-    migrations), as the engine does for its ASYNC-BLOCKING-* detectors.
+    Results of rules marked ``service_code_only`` are dropped in off-loop files (tests, scripts,
+    migrations): the service never runs that code (the engine skips it the same way).
     """
     sources = _SourceCache(root)
     findings: list[Finding] = []
@@ -323,7 +323,7 @@ def findings_from_json(root: Path, results: Sequence[Any]) -> list[Finding]:
         if Path(path).is_absolute():
             with contextlib.suppress(ValueError):
                 path = Path(path).relative_to(root).as_posix()
-        if metadata.get("on_event_loop") and is_offloop_path(path):
+        if metadata.get("service_code_only") and is_offloop_path(path):
             # Tests, scripts and migrations never run on the service's loop (the catalog's
             # definition, shared with the engine through is_offloop_path).
             continue

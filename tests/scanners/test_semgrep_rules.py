@@ -48,6 +48,11 @@ def test_rule_has_metadata_and_an_annotated_test_file(rule: PackRule) -> None:
     assert rule.severity == CATEGORIES[rule.category].severity
     assert rule.confidence in {"high", "medium", "low"}
     assert rule.title and rule.remediation and rule.references
+    # Blocking calls and SQL strings matter only in code the service runs.
+    expected_service_only = rule.category.startswith("ASYNC-BLOCKING-") or (
+        rule.category == "DB-SQL-INJECTION"
+    )
+    assert rule.service_code_only == expected_service_only
     source = rule.test_path.read_text(encoding="utf-8")
     assert f"# ruleid: {rule.rule_id}" in source
     assert f"# ok: {rule.rule_id}" in source

@@ -131,7 +131,7 @@ def test_results_map_to_findings_with_catalog_metadata_and_enclosing(tmp_path: P
                     "severity": "high",
                     "confidence": "high",
                     "title": "time.sleep blocks the event loop",
-                    "on_event_loop": True,
+                    "service_code_only": True,
                     "remediation": "Use `await asyncio.sleep(...)`.",
                     "references": ["https://docs.python.org/3/library/asyncio-task.html"],
                 },
