@@ -20,9 +20,9 @@ def no_await(project: Project) -> Iterator[Finding]:
     ## What it does
     Finds `async def` helpers with no `await`, `async for` or `async with`. Routes,
     dependencies, lifespan and event handlers, decorated functions (frameworks register them),
-    functions handed over as callbacks, async generators, stubs, dunder methods and methods of
-    classes that derive from another class (they may implement an async interface) are left
-    alone.
+    functions handed over as callbacks, async generators, stubs, dunder methods, methods of
+    classes that derive from another class, and methods named like an async method that awaits
+    in another class (they implement an async interface) are left alone.
 
     ## Why is this bad?
     Every call pays for creating and scheduling a coroutine, callers must `await` it for no
@@ -43,8 +43,14 @@ def no_await(project: Project) -> Iterator[Finding]:
     """
     referenced = project.referenced_functions()
     passed_names: set[str] = set()
+    # Async method names that some class implements with awaits: another class's method of the
+    # same name that does not await is an implementation of the same (duck-typed) interface.
+    awaiting_methods: set[str] = set()
     for info in project.functions():
         passed_names.update(info.summary.escaped_names)
+        fs = info.summary
+        if fs.class_qualname and fs.is_async and fs.has_await:
+            awaiting_methods.add(fs.name)
     for info in project.functions():
         fs = info.summary
         if not fs.is_async or fs.has_await or fs.has_yield or fs.is_stub or fs.decorators:
@@ -54,6 +60,8 @@ def no_await(project: Project) -> Iterator[Finding]:
         if project.is_route(info.fid) or info.fid in referenced or fs.name in passed_names:
             continue
         if fs.class_qualname:
+            if fs.name in awaiting_methods:
+                continue
             klass = project.resolver.klass(f"{info.module.module}:{fs.class_qualname}")
             if klass is None or klass[1].bases:
                 continue
