@@ -1,4 +1,4 @@
-"""Keyset ("cursor") pagination over ``(ordering field, id)``.
+"""Keyset ("cursor") pagination over ``(ordering field, tie-breakers..., id)``.
 
 Unlike offset pagination and DRF's own cursor (position + offset among equal values), every page
 is one index range scan however deep the client goes and however many rows share a value — many
@@ -21,6 +21,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 DEFAULT_PAGE_SIZE = 50
+# Orderings whose ties are broken as the findings app ranks (and indexes) them, so a page is
+# one index range scan: (project, -blast_radius, -severity, id).
+RANKED_ORDERINGS = {
+    "-blast_radius": ("-blast_radius", "-severity", "id"),
+    "blast_radius": ("blast_radius", "severity", "-id"),
+}
 MAX_PAGE_SIZE = 500
 
 
@@ -56,40 +62,59 @@ def page_size_from(request: Request) -> int:
     return size
 
 
+def ordering_keys(ordering: str) -> tuple[str, ...]:
+    """The full sort of an ordering name: the field, tie-breakers, and ``id`` last (unique)."""
+    if ordering in RANKED_ORDERINGS:
+        return RANKED_ORDERINGS[ordering]
+    descending = ordering.startswith("-")
+    return (ordering, "-id" if descending else "id")
+
+
+def _after(keys: tuple[str, ...], values: list[Any]) -> Q:
+    """Rows strictly after ``values`` in ``keys`` order: (a > x) or (a = x and b > y) or ..."""
+    condition = Q()
+    equal: dict[str, Any] = {}
+    for key, value in zip(keys, values, strict=True):
+        field = key.lstrip("-")
+        operator = "lt" if key.startswith("-") else "gt"
+        condition |= Q(**equal, **{f"{field}__{operator}": value})
+        equal[field] = value
+    return condition
+
+
 class KeysetPagination(BasePagination):
     """DRF pagination class; the view names the ordering with ``get_ordering()`` and may give
-    ``cursor_value_parser`` when the ordering field does not round-trip through JSON."""
+    ``cursor_value_parser(field, value)`` for fields that do not round-trip through JSON."""
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         ordering: str = view.get_ordering() if view is not None else "-id"
         parser = getattr(view, "cursor_value_parser", None)
-        descending = ordering.startswith("-")
-        field = ordering.lstrip("-")
+        keys = ordering_keys(ordering)
+        fields = [key.lstrip("-") for key in keys]
         size = page_size_from(request)
-        queryset = queryset.order_by(ordering, "-id" if descending else "id")
+        queryset = queryset.order_by(*keys)
         cursor = request.query_params.get("cursor")
         if cursor:
             payload = _decode(cursor)
             if payload.get("o") != ordering:
                 raise ValidationError({"cursor": ["The cursor belongs to another ordering."]})
-            value = payload.get("v")
+            values = payload.get("v")
+            if not isinstance(values, list) or len(values) != len(keys) - 1:
+                raise ValidationError({"cursor": ["Invalid cursor."]})
             if parser is not None:
                 try:
-                    value = parser(field, value)
+                    pairs = zip(fields[:-1], values, strict=True)
+                    values = [parser(field, value) for field, value in pairs]
                 except (TypeError, ValueError):
                     raise ValidationError({"cursor": ["Invalid cursor."]}) from None
-            last_id = payload["id"]
-            if descending:
-                after = Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": last_id})
-            else:
-                after = Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": last_id})
-            queryset = queryset.filter(after)
+            queryset = queryset.filter(_after(keys, [*values, payload["id"]]))
         rows = list(queryset[: size + 1])
         self.next_url = None
         if len(rows) > size:
             rows = rows[:size]
             last = rows[-1]
-            token = _encode({"o": ordering, "v": _json_value(getattr(last, field)), "id": last.pk})
+            values = [_json_value(getattr(last, field)) for field in fields[:-1]]
+            token = _encode({"o": ordering, "v": values, "id": last.pk})
             self.next_url = replace_query_param(request.build_absolute_uri(), "cursor", token)
         return rows
 

@@ -462,8 +462,53 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
             self.context, "finding-detail", project=finding.project_id, finding_id=finding.pk
         )
 
+    def to_representation(self, instance: Finding) -> dict[str, Any]:
+        """The same fields as the generic path, built directly: lists render hundreds of rows
+        and DRF's per-field machinery was most of a findings page's CPU time."""
+        # One child serializer renders every row of a list: reverse the URL once per project.
+        bases = self.__dict__.setdefault("_url_bases", {})
+        base = bases.get(instance.project_id)
+        if base is None:
+            base = absolute(self.context, "finding-list", project=instance.project_id)
+            bases[instance.project_id] = base
+        assignee = instance.assignee
+        return {
+            "id": instance.pk,
+            "url": f"{base}{instance.pk}/",
+            "category": instance.category,
+            "rule_id": instance.rule_id,
+            "severity": SEVERITY_LABELS[instance.severity],
+            "title": instance.title,
+            "path": instance.path,
+            "start_line": instance.start_line,
+            "end_line": instance.end_line,
+            "enclosing": instance.enclosing,
+            "blast_radius": instance.blast_radius,
+            "confirmed_at_runtime": instance.confirmed_at_runtime,
+            "status": instance.status,
+            "assignee": assignee.username if assignee is not None else None,
+            "due_date": instance.due_date.isoformat() if instance.due_date else None,
+            "first_seen_scan": instance.first_seen_scan_id,
+            "last_seen_scan": instance.last_seen_scan_id,
+            "updated_at": _DATETIME.to_representation(instance.updated_at),
+        }
+
+
+# Only what FindingSerializer shows: lists skip the large text and JSON columns.
+FINDING_LIST_COLUMNS = (
+    *(name for name in FindingSerializer.Meta.fields if name not in ("url", "assignee")),
+    "project_id",
+    "first_seen_scan_id",
+    "last_seen_scan_id",
+    "assignee__username",
+)
+_DATETIME = serializers.DateTimeField()
+
 
 class FindingDetailSerializer(FindingSerializer):
+    def to_representation(self, instance: Finding) -> dict[str, Any]:
+        return serializers.ModelSerializer.to_representation(self, instance)
+
     class Meta(FindingSerializer.Meta):
         fields = (
             *FindingSerializer.Meta.fields,

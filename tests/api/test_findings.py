@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from audit_platform.api.pagination import ordering_keys
 from audit_platform.findings.models import EventKind, Finding, FindingEvent, FindingStatus
 from scanners.catalog import Severity
 from tests.api.conftest import World, engine_finding, store_scan
@@ -136,11 +137,15 @@ def test_bad_query_parameters_are_400_on_the_field(
 
 def test_cursor_pagination_walks_every_row_once(world: World, client_for) -> None:
     findings = [
-        engine_finding(f"app/m{i % 7}.py", i, blast_radius=float(i % 5)) for i in range(1, 48)
+        engine_finding(
+            f"app/m{i % 7}.py", i, blast_radius=float(i % 5), severity=Severity(i % 3 + 1)
+        )
+        for i in range(1, 48)
     ]
     store_scan(world.shop, findings)
     client = client_for("shop_read")
     for ordering in ("-blast_radius", "blast_radius", "path", "-updated_at", "-severity"):
+        # Mixed severities too, so the ranked orderings' tie-breakers matter.
         url = f"/api/v1/projects/shop/findings/?page_size=10&ordering={ordering}"
         seen: list[int] = []
         pages = 0
@@ -153,7 +158,7 @@ def test_cursor_pagination_walks_every_row_once(world: World, client_for) -> Non
         assert len(seen) == len(set(seen)) == 47
         expected = list(
             Finding.objects.filter(project=world.shop)
-            .order_by(ordering, "-id" if ordering.startswith("-") else "id")
+            .order_by(*ordering_keys(ordering))
             .values_list("id", flat=True)
         )
         assert seen == expected, ordering
@@ -284,3 +289,17 @@ def test_list_query_count_does_not_grow_with_findings(
         client.get("/api/v1/projects/shop/scans/")
     with django_assert_max_num_queries(6):
         client.get("/api/v1/projects/")
+
+
+def test_fast_list_rows_equal_the_generic_serializer(world: World, client_for, scans) -> None:
+    from rest_framework import serializers  # noqa: PLC0415
+    from rest_framework.test import APIRequestFactory  # noqa: PLC0415
+
+    from audit_platform.api.serializers import FindingSerializer  # noqa: PLC0415
+
+    finding = Finding.objects.select_related("assignee").get(path="app/api/users.py")
+    finding.assignee, finding.due_date = world.mike, datetime.date(2031, 2, 3)
+    request = APIRequestFactory().get("/")
+    serializer = FindingSerializer(context={"request": request})
+    generic = serializers.ModelSerializer.to_representation(serializer, finding)
+    assert serializer.to_representation(finding) == generic

@@ -123,7 +123,8 @@ class FindingListView(_FindingViewBase):
                 and not Scan.objects.filter(pk=scan_id, project=project).exists()
             ):
                 raise exceptions.ValidationError({key: [f"No scan {scan_id} in this project."]})
-        return finding_list_for_project(project, self.filters, me=self.caller.user)
+        findings = finding_list_for_project(project, self.filters, me=self.caller.user)
+        return findings.only(*s.FINDING_LIST_COLUMNS)
 
     @api_schema(parameters=[s.FindingFilterSerializer], responses=s.FindingSerializer(many=True))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
