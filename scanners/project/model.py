@@ -175,6 +175,16 @@ class Project:
             self._resolved_calls[key] = cached
         return cached
 
+    def app_calls(self) -> Iterator[tuple[FunctionInfo, CallSite, Value | None]]:
+        """Every call site with its resolved callee, outside tests, scripts and migrations."""
+        for info in self._function_list:
+            if not info.summary.calls or self.is_offloop(info):
+                continue
+            yield from (
+                (info, site, callee)
+                for site, callee in zip(info.summary.calls, self.resolved_calls(info), strict=True)
+            )
+
     def source_line(self, path: str, line: int) -> str:
         lines = self._line_cache.get(path)
         if lines is None:

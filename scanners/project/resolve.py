@@ -567,19 +567,23 @@ class Resolver:
         self._mro_cache[cid] = order
         return order
 
+    @staticmethod
+    def _own_member(summary: ModuleSummary, cs: ClassSummary, name: str) -> Value | None:
+        """A method or nested class defined in the class body itself."""
+        qualname = f"{cs.qualname}.{name}"
+        if name in cs.methods and qualname in summary.functions:
+            return ("func", fid_of(summary.module, qualname))
+        if qualname in summary.classes:
+            return ("class", fid_of(summary.module, qualname))
+        return None
+
     def class_member(self, cid: str, name: str) -> Value | None:
         for entry in self.mro(cid):
-            if entry[0] != "class":
-                continue
-            found = self.klass(entry[1])
-            if found is None:
-                continue
-            summary, cs = found
-            qualname = f"{cs.qualname}.{name}"
-            if name in cs.methods and qualname in summary.functions:
-                return ("func", fid_of(summary.module, qualname))
-            if qualname in summary.classes:
-                return ("class", fid_of(summary.module, qualname))
+            found = self.klass(entry[1]) if entry[0] == "class" else None
+            if found is not None:
+                member = self._own_member(found[0], found[1], name)
+                if member is not None:
+                    return member
         return None
 
     def instance_attribute(self, cid: str, name: str) -> Value | None:
@@ -595,9 +599,9 @@ class Resolver:
             if found is None:
                 continue
             summary, cs = found
-            qualname = f"{cs.qualname}.{name}"
-            if name in cs.methods and qualname in summary.functions:
-                return ("func", fid_of(summary.module, qualname))
+            member = self._own_member(summary, cs, name)
+            if member is not None:
+                return member
             for method in cs.methods:
                 fs = summary.functions.get(f"{cs.qualname}.{method}")
                 if fs is None or name not in fs.self_assigns:

@@ -78,22 +78,19 @@ def client_lifecycle(project: Project) -> Iterator[Finding]:
     ```
     """
     long_lived = {event.target for event in project.fastapi.events if event.target}
-    for info in project.functions():
-        if project.is_offloop(info) or not info.summary.calls:
+    for info, site, callee in project.app_calls():
+        if callee is None or callee[0] != "ext" or callee[1] not in ASYNC_CLIENTS:
             continue
-        for site, callee in zip(info.summary.calls, project.resolved_calls(info), strict=True):
-            if callee is None or callee[0] != "ext" or callee[1] not in ASYNC_CLIENTS:
-                continue
-            problem = _lifecycle_problem(project, info, site, long_lived, ASYNC_CLIENTS[callee[1]])
-            if not problem:
-                continue
-            client = callee[1]
-            yield make_call_finding(
-                project,
-                info,
-                site,
-                rule_id=RULE_ID,
-                category_id=CATEGORY,
-                message=f"{client}() {problem}.",
-                reach=project.reach_labels(info.fid),
-            )
+        problem = _lifecycle_problem(project, info, site, long_lived, ASYNC_CLIENTS[callee[1]])
+        if not problem:
+            continue
+        client = callee[1]
+        yield make_call_finding(
+            project,
+            info,
+            site,
+            rule_id=RULE_ID,
+            category_id=CATEGORY,
+            message=f"{client}() {problem}.",
+            reach=project.reach_labels(info.fid),
+        )

@@ -183,22 +183,19 @@ def missing_await(project: Project) -> Iterator[Finding]:
         await session.commit()
     ```
     """
-    for info in project.functions():
-        if project.is_offloop(info) or not info.summary.calls:
+    for info, site, callee in project.app_calls():
+        name = _coroutine_name(project, callee, site)
+        if not name:
             continue
-        for site, callee in zip(info.summary.calls, project.resolved_calls(info), strict=True):
-            name = _coroutine_name(project, callee, site)
-            if not name:
-                continue
-            how = _dropped(project, info, site)
-            if not how:
-                continue
-            yield make_call_finding(
-                project,
-                info,
-                site,
-                rule_id=RULE_ID,
-                category_id=CATEGORY,
-                message=f"{name} is called without await: {how}.",
-                reach=project.reach_labels(info.fid),
-            )
+        how = _dropped(project, info, site)
+        if not how:
+            continue
+        yield make_call_finding(
+            project,
+            info,
+            site,
+            rule_id=RULE_ID,
+            category_id=CATEGORY,
+            message=f"{name} is called without await: {how}.",
+            reach=project.reach_labels(info.fid),
+        )
