@@ -32,7 +32,10 @@ What detectors use (``project`` is a ``Project``):
   ``project.is_dependency(fid)``.
 - Event loop: ``project.on_loop(fid)``, ``project.witness(fid)`` (route -> helper -> ... as
   ``WitnessStep``), ``project.routes_reaching(fid)`` / ``project.reach_labels(fid)``.
-- ``project.source_line(path, line)`` for snippets.
+- ``project.app_calls()`` yields ``(info, call site, resolved callee)`` outside tests, scripts
+  and migrations; ``project.is_offloop(info)`` tells whether a function lives in such a file.
+- ``project.memo(key, compute)`` shares one analysis between detectors;
+  ``project.source_line(path, line)`` gives snippets.
 """
 
 from scanners.project.build import BuildOutcome, build_project

@@ -123,7 +123,6 @@ BLOCKING_METHODS: dict[str, tuple[str, frozenset[str]]] = {
                 "refresh",
                 "merge",
                 "rollback",
-                "close",
                 "connection",
                 "bulk_save_objects",
                 "bulk_insert_mappings",
