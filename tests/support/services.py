@@ -277,9 +277,15 @@ def run_with_services(command: list[str]) -> int:
         with throwaway_services(required=required) as services:
             env = {**os.environ, **services.env}
             process = subprocess.Popen(command, env=env)
+            # `timeout`, CI runners and closed terminals stop us with SIGTERM/SIGHUP: pass it on
+            # to the command and keep running until it ends, so the servers are always stopped.
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                signal.signal(signum, lambda received, _frame: process.send_signal(received))
             while True:
                 try:
-                    return process.wait()
+                    status = process.wait()
+                    # Killed by a signal: report it as shells do (128 + signal number).
+                    return 128 - status if status < 0 else status
                 except KeyboardInterrupt:
                     # The terminal sent SIGINT to the command too; wait for it to finish cleanly.
                     continue
