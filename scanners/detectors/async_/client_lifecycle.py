@@ -41,7 +41,21 @@ def _lifecycle_problem(
         return ""
     if project.is_route(info.fid) or project.routes_reaching(info.fid):
         return "created for every request"
+    if _only_called_at_import(project, info):
+        return f"created at import time (module-level {fs.name}() call) instead of in the lifespan"
     return ""
+
+
+def _only_called_at_import(project: Project, info: FunctionInfo) -> bool:
+    """A constructor or factory that only module bodies call: a module-level singleton."""
+    callers = [edge.caller for edge in project.edges_in.get(info.fid, ()) if edge.kind == "call"]
+    if not callers:
+        return False
+    for caller in callers:
+        found = project.function(caller)
+        if found is None or not found.summary.is_module_body or project.is_offloop(found):
+            return False
+    return True
 
 
 @detector(RULE_ID, CATEGORY)
