@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -363,6 +363,36 @@ def findings_bulk_set_status(
     return changed
 
 
+def _change_field(
+    finding: Finding,
+    *,
+    field: str,
+    value: Any,
+    show: Callable[[Any], str],
+    kind: str,
+    actor: User | None,
+) -> Finding:
+    """Set one field under a row lock and log it; a no-op when the value is unchanged."""
+    with transaction.atomic():
+        # of=("self",): PostgreSQL cannot lock the nullable side of an outer join.
+        locked = Finding.objects.select_for_update(of=("self",)).get(pk=finding.pk)
+        before = getattr(locked, field)
+        if before == value:
+            return locked
+        setattr(locked, field, value)
+        locked.save(update_fields=[field, "updated_at"])
+        _event(locked, kind, actor, from_value=show(before), to_value=show(value))
+    return locked
+
+
+def _username(user: User | None) -> str:
+    return user.get_username() if user else ""
+
+
+def _iso_date(day: datetime.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 def finding_assign(finding: Finding, *, assignee: User | None, actor: User | None) -> Finding:
     """Assign to a member of the project's organization (``None`` unassigns)."""
     organization = finding.project.organization
@@ -372,47 +402,28 @@ def finding_assign(finding: Finding, *, assignee: User | None, actor: User | Non
         and not Membership.objects.filter(organization=organization, user=assignee).exists()
     ):
         raise ValidationError(f"{assignee} is not a member of {organization.name}")
-    with transaction.atomic():
-        # of=("self",): PostgreSQL cannot lock the nullable side of the assignee outer join.
-        locked = (
-            Finding.objects.select_for_update(of=("self",))
-            .select_related("assignee")
-            .get(pk=finding.pk)
-        )
-        if locked.assignee_id == (assignee.pk if assignee else None):
-            return locked
-        previous = locked.assignee.get_username() if locked.assignee else ""
-        locked.assignee = assignee
-        locked.save(update_fields=["assignee", "updated_at"])
-        _event(
-            locked,
-            EventKind.ASSIGNED,
-            actor,
-            from_value=previous,
-            to_value=assignee.get_username() if assignee else "",
-        )
-    return locked
+    return _change_field(
+        finding,
+        field="assignee",
+        value=assignee,
+        show=_username,
+        kind=EventKind.ASSIGNED,
+        actor=actor,
+    )
 
 
 def finding_set_due_date(
     finding: Finding, *, due_date: datetime.date | None, actor: User | None
 ) -> Finding:
     require_write(actor, finding.project.organization)
-    with transaction.atomic():
-        locked = Finding.objects.select_for_update().get(pk=finding.pk)
-        if locked.due_date == due_date:
-            return locked
-        previous = locked.due_date.isoformat() if locked.due_date else ""
-        locked.due_date = due_date
-        locked.save(update_fields=["due_date", "updated_at"])
-        _event(
-            locked,
-            EventKind.DUE_DATE_CHANGED,
-            actor,
-            from_value=previous,
-            to_value=due_date.isoformat() if due_date else "",
-        )
-    return locked
+    return _change_field(
+        finding,
+        field="due_date",
+        value=due_date,
+        show=_iso_date,
+        kind=EventKind.DUE_DATE_CHANGED,
+        actor=actor,
+    )
 
 
 def finding_comment(finding: Finding, *, text: str, actor: User) -> FindingEvent:

@@ -10,7 +10,7 @@ import os
 import re
 import uuid
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -46,10 +46,16 @@ def _enqueue_scan(scan: Scan) -> None:
     transaction.on_commit(lambda: run_scan.delay(scan_id))
 
 
-def _next_number(project: Project) -> int:
-    # The caller holds the project row lock, so two scans cannot take the same number.
-    highest = Scan.objects.filter(project=project).aggregate(n=Max("number"))["n"]
-    return (highest or 0) + 1
+def _numbered_scan(project: Project, *, enqueue: bool, **fields: Any) -> Scan:
+    """Create the project's next scan (1, 2, 3...) and enqueue it once committed."""
+    with transaction.atomic():
+        # The project row lock makes concurrent creations take turns for the next number.
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        highest = Scan.objects.filter(project=project).aggregate(n=Max("number"))["n"]
+        scan = Scan.objects.create(project=project, number=(highest or 0) + 1, **fields)
+        if enqueue:
+            _enqueue_scan(scan)
+    return scan
 
 
 def scan_create(
@@ -75,20 +81,15 @@ def scan_create(
         branch = validate_ref(branch or ref)
     except SourceError as exc:
         raise ValidationError(str(exc)) from None
-    with transaction.atomic():
-        Project.objects.select_for_update().filter(pk=project.pk).first()
-        scan = Scan.objects.create(
-            project=project,
-            number=_next_number(project),
-            source_kind=ScanSourceKind.GIT,
-            ref=ref,
-            branch=branch,
-            trigger=trigger,
-            created_by=created_by,
-        )
-        if enqueue:
-            _enqueue_scan(scan)
-    return scan
+    return _numbered_scan(
+        project,
+        enqueue=enqueue,
+        source_kind=ScanSourceKind.GIT,
+        ref=ref,
+        branch=branch,
+        trigger=trigger,
+        created_by=created_by,
+    )
 
 
 def _store_upload(
@@ -156,24 +157,20 @@ def scan_create_from_archive(
     limit = int(getattr(settings, "AUDIT_MAX_ARCHIVE_BYTES", DEFAULT_MAX_ARCHIVE_BYTES))
     path, size, sha256 = _store_upload(archive, archive_name, f"archives/{project.pk}", limit)
     try:
-        with transaction.atomic():
-            Project.objects.select_for_update().filter(pk=project.pk).first()
-            scan = Scan.objects.create(
-                project=project,
-                number=_next_number(project),
-                source_kind=ScanSourceKind.ARCHIVE,
-                branch=branch,
-                archive_path=path,
-                archive_name=archive_name[:255],
-                archive_size=size,
-                archive_sha256=sha256,
-                commit_sha=commit_sha.lower(),
-                commit_message=commit_message,
-                trigger=trigger,
-                created_by=created_by,
-            )
-            if enqueue:
-                _enqueue_scan(scan)
+        scan = _numbered_scan(
+            project,
+            enqueue=enqueue,
+            source_kind=ScanSourceKind.ARCHIVE,
+            branch=branch,
+            archive_path=path,
+            archive_name=archive_name[:255],
+            archive_size=size,
+            archive_sha256=sha256,
+            commit_sha=commit_sha.lower(),
+            commit_message=commit_message,
+            trigger=trigger,
+            created_by=created_by,
+        )
     except BaseException:
         (Path(settings.MEDIA_ROOT) / path).unlink(missing_ok=True)
         raise
