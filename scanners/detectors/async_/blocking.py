@@ -247,7 +247,7 @@ _NON_BLOCKING_USAGES = frozenset({USAGE_AWAIT, USAGE_ASYNC_WITH, USAGE_ASYNC_FOR
 class BlockingCall:
     category: str
     what: str  # human-readable: "requests.get()", "Session.commit() on a sync session"
-    group: str = ""  # what the call acts on (receiver or module), for clustering
+    group: str = ""  # the library the call belongs to ("sqlalchemy", "redis", "PIL"...)
     confidence: str = "high"  # "medium" for name-based guesses (.predict on an unknown type)
 
 
@@ -274,7 +274,7 @@ def classify(
         found = BLOCKING_FUNCTIONS.get(dotted)
         if found is not None:
             return BlockingCall(
-                found, f"{dotted.removeprefix('builtins.')}()", dotted.rsplit(".", 1)[0]
+                found, f"{dotted.removeprefix('builtins.')}()", dotted.split(".", 1)[0]
             )
         if dotted.startswith(_SPAWN_PREFIXES):
             return BlockingCall(SUBPROCESS, f"{dotted}()")
@@ -309,7 +309,7 @@ def classify(
                 return BlockingCall(
                     category_id,
                     f"{render(site.func)}() on a sync {_short_type(type_name)}",
-                    render(site.func[1]) if site.func[0] == "attr" else "",
+                    type_name.split(".", 1)[0],
                 )
             return None
         if method in CPU_METHOD_NAMES:
@@ -329,7 +329,7 @@ def _large_payload_in_route(project: Project, info: FunctionInfo, site: CallSite
 
 def _merge_clusters(found: list[tuple[Finding, str]]) -> list[Finding]:
     """Adjacent lines doing one thing (open + json.load, add/commit/refresh, PIL open/resize/save)
-    are one finding: a call on the next line, or two lines down on the same receiver, joins the
+    are one finding: a call on the next line, or two lines down from the same library, joins the
     cluster of the previous one."""
     kept: list[Finding] = []
     last: dict[tuple[str, str, str], tuple[int, str]] = {}
