@@ -35,7 +35,8 @@ _FORBIDDEN_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _TRANSIENT_GIT_ERRORS = re.compile(
     r"could not resolve host|connection timed out|connection refused|connection reset|"
     r"early eof|rpc failed|the remote end hung up unexpectedly|operation timed out|"
-    r"temporary failure in name resolution|network is unreachable",
+    r"temporary failure in name resolution|network is unreachable|failed to connect|"
+    r"couldn't connect to server",
     re.IGNORECASE,
 )
 

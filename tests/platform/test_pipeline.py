@@ -20,6 +20,7 @@ from audit_platform.projects.services import project_create, project_update
 from audit_platform.scans.models import Scan, ScanStage, ScanStatus
 from audit_platform.scans.pipeline import WORKDIR_PREFIX, scan_run
 from audit_platform.scans.services import scan_cancel, scan_create, scan_create_from_archive
+from audit_platform.scans.sources import TransientSourceError
 from tests.platform.conftest import BLOCKING_APP
 from tests.platform.factories import OrganizationFactory
 from tests.support.gitrepo import GitRepo
@@ -299,3 +300,23 @@ def test_scan_numbers_count_per_project(git_project: ProjectMaker) -> None:
     assert numbers == [1, 2, 1]
     assert Scan.objects.get(project=project_b).stage == ScanStage.QUEUED
     assert EventKind.CREATED == "created"
+
+
+def test_network_failure_is_retried_then_fails_with_the_reason(db: None) -> None:
+    # Nothing listens on port 1 of the loopback: a connection failure without any network.
+    project = project_create(
+        organization=OrganizationFactory(), name="Remote", git_url="https://127.0.0.1:1/acme/r.git"
+    )
+    scan = scan_create(project=project)
+    with pytest.raises(TransientSourceError, match="Couldn't connect to server"):
+        scan_run(scan.pk, final_attempt=False)
+    scan.refresh_from_db()
+    assert scan.status == "running"
+    assert scan.log[-1]["message"].startswith(
+        "will retry: fetching 'main' from https://127.0.0.1:1"
+    )
+
+    assert scan_run(scan.pk, final_attempt=True) == "failed"
+    scan.refresh_from_db()
+    assert scan.attempts == 2
+    assert "Failed to connect to 127.0.0.1 port 1" in scan.error
