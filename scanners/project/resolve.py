@@ -635,6 +635,9 @@ class Resolver:
             return ("inst", callee[1], "")
         if kind == "ext":
             dotted: str = callee[1]
+            if dotted == "functools.partial" and call[2]:
+                # partial(f, ...) behaves like f when called later.
+                return self.resolve(summary, fs, call[2][0])
             made = FACTORY_RETURNS.get(dotted)
             if made is not None:
                 return ("inst", self._factory_variant(made, call, summary, fs), "")

@@ -190,3 +190,25 @@ def test_a_stand_alone_script_with_a_main_guard_is_off_the_loop(tmp_path: Path) 
     )
     assert not project.on_loop("reprocess:main")
     assert project.on_loop("app.jobs:run")
+
+
+def test_partial_objects_called_later_are_call_edges(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/jobs.py": """
+                import functools
+                import time
+
+                def pause(seconds):
+                    time.sleep(seconds)
+
+                async def handler():
+                    later = functools.partial(pause, 1)
+                    later()
+            """,
+        },
+    )
+    assert project.on_loop("svc.jobs:pause")
+    assert project.witness("svc.jobs:pause")[-1].note == "calls pause()"
