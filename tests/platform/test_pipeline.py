@@ -18,7 +18,7 @@ from audit_platform.findings.services import finding_set_status
 from audit_platform.projects.models import Project, SourceKind
 from audit_platform.projects.services import project_create, project_update
 from audit_platform.scans.models import Scan, ScanStage, ScanStatus
-from audit_platform.scans.pipeline import WORKDIR_PREFIX, scan_run
+from audit_platform.scans.pipeline import WORKDIR_PREFIX, _Progress, scan_run
 from audit_platform.scans.services import scan_cancel, scan_create, scan_create_from_archive
 from audit_platform.scans.sources import TransientSourceError
 from tests.platform.conftest import BLOCKING_APP
@@ -320,3 +320,17 @@ def test_network_failure_is_retried_then_fails_with_the_reason(db: None) -> None
     scan.refresh_from_db()
     assert scan.attempts == 2
     assert "Failed to connect to 127.0.0.1 port 1" in scan.error
+
+
+def test_engine_progress_is_written_at_most_once_a_second(
+    git_project: ProjectMaker, django_assert_num_queries: Callable[..., object]
+) -> None:
+    project, _ = git_project()
+    scan = scan_create(project=project)
+    progress = _Progress(scan.pk)
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        progress.engine("parse", 50.0)
+        progress.engine("parse", 60.0)  # within the second: not written
+        progress.engine("detectors", 90.0)
+    scan.refresh_from_db()
+    assert scan.progress == 42.5  # 50% of the analysis share (10..75)
