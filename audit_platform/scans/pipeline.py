@@ -127,7 +127,13 @@ def _begin(scan_id: int) -> Scan | None:
         if scan.is_final:
             return None
         if scan.cancel_requested:
-            _finalize(scan, ScanStatus.CANCELLED, "cancelled before it started")
+            # A queued scan is cancelled by scan_cancel itself; here an earlier attempt died.
+            reason = (
+                "cancelled before it started"
+                if scan.status == ScanStatus.QUEUED
+                else f"cancelled during '{scan.stage}'"
+            )
+            _finalize(scan, ScanStatus.CANCELLED, reason)
             return None
         scan.attempts += 1
         if scan.status == ScanStatus.QUEUED:

@@ -282,13 +282,15 @@ def test_cancel_a_queued_scan_at_once_and_a_running_one_at_a_boundary(
     assert scan_run(queued.pk) == "skipped"
 
     running = scan_create(project=project)
-    Scan.objects.filter(pk=running.pk).update(status=ScanStatus.RUNNING, attempts=1)
+    Scan.objects.filter(pk=running.pk).update(
+        status=ScanStatus.RUNNING, attempts=1, stage="analyse"
+    )
     scan_cancel(running)
     running.refresh_from_db()
     assert (running.status, running.cancel_requested) == ("running", True)
     assert scan_run(running.pk) == "skipped"
     running.refresh_from_db()
-    assert running.status == "cancelled"
+    assert (running.status, running.error) == ("cancelled", "cancelled during 'analyse'")
     assert Finding.objects.filter(project=project).count() == 0
     assert FindingEvent.objects.filter(finding__project=project).count() == 0
 
