@@ -1,11 +1,9 @@
 """Parse Python source into the standard ``ast`` of the running interpreter (3.11).
 
 Services are often written for a newer Python than the engine runs on. ``parse_python`` tries
-``ast.parse`` first; only when that raises ``SyntaxError`` does it parse the source with
-libcst's native parser (which knows the 3.12-3.14 grammar), apply a few semantics-preserving
-rewrites to the *text*, and ``ast.parse`` the result. Every rewrite keeps the number of lines
-and, wherever the replacement fits, the byte columns of the code that follows it, so findings
-point at the original lines:
+``ast.parse`` first (the fast path: nothing else runs for a file 3.11 accepts). Only when that
+raises ``SyntaxError`` does it look for the constructs of the 3.12-3.14 grammar, rewrite each
+into its 3.11 equivalent *in the text*, and ``ast.parse`` the result:
 
 - PEP 695 type-parameter lists (``def f[T]``, ``class C[T: int = str]``) are blanked out; the
   parameters are reported in ``ParseNotes.type_parameters``.
@@ -15,10 +13,16 @@ point at the original lines:
   in replacement fields, multi-line fields in single-quoted strings) are replaced by a
   placeholder name and rebuilt as an ``ast.JoinedStr`` whose expressions are parsed (recursively)
   at their original positions.
-- t-strings (PEP 750) become the equivalent ``string.templatelib.Template(...)`` call.
+- t-strings (PEP 750) become the ``string.templatelib.Template(...)`` call they evaluate to.
 
-A span that covers several lines is blanked with backslash line continuations, which keeps the
-line count without changing the tokens around it.
+Every rewrite keeps the number of lines and, wherever the replacement fits, the byte columns of
+the code after it, so findings point at the original lines; a span over several lines is
+blanked with backslash line continuations.
+
+Two tiers find the constructs. tree-sitter (a C parser: fast) locates them first; when its tree
+has errors it cannot explain, or its rewrite does not parse, libcst's exact native parser (with
+positions for every node: about 15 times slower) decides. A file neither accepts raises
+``SyntaxError`` with the line where it is invalid in every grammar.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import libcst as cst
 import tree_sitter
@@ -95,6 +99,8 @@ def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(source, filename=filename)
     except SyntaxError as error:
         first_error = error
+    except (RecursionError, MemoryError) as error:
+        raise _too_complex(error, filename) from None
     return _parse_newer_syntax(source, filename, first_error)[0]
 
 
@@ -107,7 +113,14 @@ def parse_python_with_notes(
         return ast.parse(source, filename=filename), _NO_NOTES
     except SyntaxError as error:
         first_error = error
+    except (RecursionError, MemoryError) as error:
+        raise _too_complex(error, filename) from None
     return _parse_newer_syntax(source, filename, first_error)
+
+
+def _too_complex(error: BaseException, filename: str) -> SyntaxError:
+    reason = "nested too deeply" if isinstance(error, RecursionError) else "too large"
+    return SyntaxError(f"source {reason} to parse", (filename, None, None, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,11 +273,16 @@ def _decode_literal(text: str, raw: bool) -> str:
     return decoded + kept
 
 
+def _templatelib_module() -> ast.expr:
+    string_module = ast.Name(id="string", ctx=ast.Load())
+    return ast.Attribute(value=string_module, attr="templatelib", ctx=ast.Load())
+
+
 def _templatelib(attribute: str) -> ast.expr:
-    string_module = ast.Attribute(
-        value=ast.Name(id="string", ctx=ast.Load()), attr="templatelib", ctx=ast.Load()
-    )
-    return ast.Attribute(value=string_module, attr=attribute, ctx=ast.Load())
+    return ast.Attribute(value=_templatelib_module(), attr=attribute, ctx=ast.Load())
+
+
+_TEMPLATELIB_DUMP = ast.dump(_templatelib_module())
 
 
 class _RewriteCollector(cst.CSTVisitor):
@@ -363,6 +381,9 @@ class _RewriteCollector(cst.CSTVisitor):
     def _replace_string_if_needed(
         self, node: cst.ConcatenatedString | cst.FormattedString | cst.TemplatedString
     ) -> None:
+        parts = list(_string_parts(node))
+        if not any(isinstance(p, cst.FormattedString | cst.TemplatedString) for p in parts):
+            return
         start, end = self._offsets(node)
         if _parses_on_this_python(self.index.source[start:end]):
             return
@@ -370,7 +391,6 @@ class _RewriteCollector(cst.CSTVisitor):
         line, column = self._byte_start(node)
         end_line = code_range.end.line
         end_column = self.index.byte_column(end_line, code_range.end.column)
-        parts = list(_string_parts(node))
         if any(isinstance(part, cst.TemplatedString) for part in parts):
             built = self._template_call(parts)
             kind: RewriteKind = "t-string"
@@ -495,7 +515,7 @@ def _concatenate_templates(parts: Sequence[ast.expr]) -> ast.expr:
     """``t"a" t"{b}"`` is one ``Template``: the arguments of both, in order."""
     arguments: list[ast.expr] = []
     for part in parts:
-        if not (isinstance(part, ast.Call) and _contains_template(part.func)):
+        if not _is_template_call(part):
             raise SyntaxError("cannot mix t-string literals with string or bytes literals")
         arguments.extend(part.args)
     return ast.Call(func=_templatelib("Template"), args=_merge_constants(arguments), keywords=[])
@@ -768,7 +788,7 @@ class _TreeSitterRewriter:
         name = f"_{len(self.collected.placeholders)}"
         self.collected.placeholders.append(_Placeholder(name, row + 1, column, built))
         self.edit(node.start_byte, node.end_byte, name)
-        kind: RewriteKind = "t-string" if _contains_template(built) else "f-string"
+        kind: RewriteKind = "t-string" if is_template else "f-string"
         self.note(kind, node, f"rebuilt from the Python {NEWEST_GRAMMAR} grammar")
 
     def build_string(self, node: tree_sitter.Node) -> ast.expr:
@@ -821,7 +841,7 @@ class _TreeSitterRewriter:
         )
 
     def collect(self) -> _Collected | None:
-        tree = _TS_PARSER.parse(self.data)
+        tree = tree_sitter.Parser(_TS_LANGUAGE).parse(self.data)  # cheap; not thread-safe
         captures = tree_sitter.QueryCursor(_TS_QUERY).captures(tree.root_node)
         for node in captures.get("type_parameters", []):
             self.drop_type_parameters(node)
@@ -844,11 +864,14 @@ class _TreeSitterRewriter:
         return self.collected
 
 
-_TS_PARSER = tree_sitter.Parser(_TS_LANGUAGE)
-
-
-def _contains_template(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Attribute) and n.attr == "Template" for n in ast.walk(node))
+def _is_template_call(node: ast.AST) -> TypeGuard[ast.Call]:
+    """Whether ``node`` is the ``string.templatelib.Template(...)`` call built for a t-string."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "Template"
+        and ast.dump(node.func.value) == _TEMPLATELIB_DUMP
+    )
 
 
 def _rewrite_with_tree_sitter(source: str, filename: str) -> tuple[ast.Module, ParseNotes] | None:
@@ -858,6 +881,8 @@ def _rewrite_with_tree_sitter(source: str, filename: str) -> tuple[ast.Module, P
         if collected is None or not collected.edits:
             return None
         return _finish(source, filename, collected)
+    except (RecursionError, MemoryError):
+        raise  # too deep or too large for any tier: libcst would not do better
     except Exception:  # best effort: the exact libcst tier gives the answer
         return None
 
@@ -908,9 +933,31 @@ def _check_round_trip(module: cst.Module, source: str, filename: str) -> None:
     )
 
 
+# CPython 3.11 cannot build trees much deeper than ~3,000 levels anyway, and libcst's native
+# parser overflows its stack (a crash, not an exception) somewhere past 5,000.
+MAX_SYNTAX_DEPTH = 3000
+
+
+def _syntax_depth_exceeds(source: str, limit: int) -> bool:
+    cursor = tree_sitter.Parser(_TS_LANGUAGE).parse(source.encode("utf-8")).walk()
+    depth = 0
+    while True:
+        if cursor.goto_first_child():
+            depth += 1
+            if depth > limit:
+                return True
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return False
+            depth -= 1
+
+
 def _rewrite_with_libcst(
     source: str, filename: str, first_error: SyntaxError
 ) -> tuple[ast.Module, ParseNotes]:
+    if _syntax_depth_exceeds(source, MAX_SYNTAX_DEPTH):
+        raise RecursionError(f"deeper than {MAX_SYNTAX_DEPTH} levels")
     try:
         module = cst.parse_module(
             source, config=cst.PartialParserConfig(python_version=NEWEST_GRAMMAR)
@@ -934,6 +981,9 @@ def _rewrite_with_libcst(
 def _parse_newer_syntax(
     source: str, filename: str, first_error: SyntaxError
 ) -> tuple[ast.Module, ParseNotes]:
-    return _rewrite_with_tree_sitter(source, filename) or _rewrite_with_libcst(
-        source, filename, first_error
-    )
+    try:
+        return _rewrite_with_tree_sitter(source, filename) or _rewrite_with_libcst(
+            source, filename, first_error
+        )
+    except (RecursionError, MemoryError) as error:
+        raise _too_complex(error, filename) from None

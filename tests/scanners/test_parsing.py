@@ -492,6 +492,7 @@ def test_an_error_after_newer_syntax_is_reported_where_it_is_not_at_the_newer_sy
         "def f[T](x: T) -> T:\n  return f'{x!z}'\n",
         "type X = int\n" + "(" * 300 + ")" * 300 + "\n",
         "\ufeffx = 1\n",
+        "type X = int\nx" + ".a" * 100_000 + "\n",
     ],
 )
 def test_garbage_either_parses_or_raises_syntax_error(source: str) -> None:
@@ -501,6 +502,13 @@ def test_garbage_either_parses_or_raises_syntax_error(source: str) -> None:
         assert error.msg
     else:
         assert isinstance(tree, ast.Module)
+
+
+def test_sources_too_deep_for_the_parser_raise_syntax_error() -> None:
+    for source in ("x" + ".a" * 100_000, "type X = int\ny = x" + ".a" * 100_000):
+        with pytest.raises(SyntaxError, match="nested too deeply") as raised:
+            parse_python(source, "deep.py")
+        assert raised.value.filename == "deep.py"
 
 
 def _python_311_sources(min_lines: int = 1500) -> str:
