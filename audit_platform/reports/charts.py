@@ -237,8 +237,10 @@ def load_test_over_scans(points: Sequence[LoadTestPoint]) -> Figure:
             "rangemode": "tozero",
             "showgrid": False,
             "title": {"text": "requests/s"},
+            "automargin": True,
         },
     )
+    layout["margin"] = {**layout["margin"], "r": 56}  # room for the right axis and its title
     return {"data": traces, "layout": layout}
 
 

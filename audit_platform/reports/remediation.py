@@ -225,6 +225,11 @@ class ExecutiveSummary:
         return sum(self.open_by_severity.values())
 
     @property
+    def severity_breakdown(self) -> str:
+        """ "1 critical, 2 high, 1 low": the severities that have open findings."""
+        return ", ".join(f"{n} {severity}" for severity, n in self.open_by_severity.items() if n)
+
+    @property
     def risk_change_pct(self) -> float | None:
         if self.risk_previous is None or self.risk_previous == 0:
             return None

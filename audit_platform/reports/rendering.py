@@ -26,7 +26,7 @@ from audit_platform.reports.charts import Figure
 
 logger = logging.getLogger(__name__)
 
-CHART_WIDTH_PX = 760
+CHART_WIDTH_PX = 520  # half an A4 page at a readable type size
 RENDER_TIMEOUT_S = 60.0
 
 

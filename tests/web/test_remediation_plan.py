@@ -107,3 +107,13 @@ def test_summary_verdict_names_trend_and_counts() -> None:
         risk_now=90.0, risk_previous=60.0, open_by_severity={}, new_count=3, reopened=[ref]
     )
     assert worse.verdict == "Risk is up 50% since the last report. 1 reopened."
+
+
+def test_severity_breakdown_names_only_present_severities() -> None:
+    summary = ExecutiveSummary(
+        risk_now=1.0,
+        risk_previous=None,
+        open_by_severity={"critical": 1, "high": 2, "medium": 0, "low": 1, "info": 0},
+        new_count=0,
+    )
+    assert summary.severity_breakdown == "1 critical, 2 high, 1 low"
