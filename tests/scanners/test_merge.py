@@ -5,8 +5,15 @@ from scanners.findings import Finding, WitnessStep
 from scanners.merge import ALSO_REPORTED_BY, merge_findings
 
 
-def make(rule_id: str, category: str, line: int, *, source: str, path: str = "app/api.py",
-         column: int = 5) -> Finding:
+def make(
+    rule_id: str,
+    category: str,
+    line: int,
+    *,
+    source: str,
+    path: str = "app/api.py",
+    column: int = 5,
+) -> Finding:
     return Finding(
         rule_id=rule_id,
         category=category,
@@ -37,8 +44,9 @@ def test_merge_keeps_findings_on_other_lines_categories_and_files() -> None:
     engine = make("blocking-http-in-async", "ASYNC-BLOCKING-HTTP", 12, source="engine")
     next_line = make("blocking-http-in-async", "ASYNC-BLOCKING-HTTP", 13, source="semgrep")
     other_category = make("hardcoded-secret", "SEC-HARDCODED-SECRET", 12, source="semgrep")
-    other_file = make("blocking-http-in-async", "ASYNC-BLOCKING-HTTP", 12, source="semgrep",
-                      path="app/other.py")
+    other_file = make(
+        "blocking-http-in-async", "ASYNC-BLOCKING-HTTP", 12, source="semgrep", path="app/other.py"
+    )
 
     merged = merge_findings([engine], [next_line, other_category, other_file])
 

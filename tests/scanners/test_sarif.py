@@ -121,7 +121,10 @@ def test_sarif_result_carries_location_category_reach_and_fingerprints(
     location = first["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "app/routes/rates.py", "uriBaseId": SRCROOT}
     assert location["region"] == {
-        "startLine": 4, "startColumn": 5, "endLine": 4, "endColumn": 18,
+        "startLine": 4,
+        "startColumn": 5,
+        "endLine": 4,
+        "endColumn": 18,
         "snippet": {"text": "    time.sleep(1)"},
     }
     properties = first["properties"]
@@ -147,8 +150,10 @@ def test_sarif_identical_lines_get_distinct_line_hash_occurrences(sarif: dict[st
 def test_sarif_code_flow_follows_the_witness_path(sarif: dict[str, Any]) -> None:
     flow = sarif["runs"][0]["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"]
     assert [
-        (step["location"]["physicalLocation"]["region"]["startLine"],
-         step["location"]["message"]["text"])
+        (
+            step["location"]["physicalLocation"]["region"]["startLine"],
+            step["location"]["message"]["text"],
+        )
         for step in flow
     ] == [(3, "GET /rates"), (4, "time.sleep blocks")]
     assert "codeFlows" not in sarif["runs"][0]["results"][1]
