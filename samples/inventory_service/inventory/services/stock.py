@@ -20,11 +20,11 @@ def add_stock(db: Session, item: Item, quantity: int) -> Item:
 
 def stock_by_warehouse(db: Session) -> dict[str, int]:
     totals: dict[str, int] = {}
-    for warehouse in db.query(Warehouse).all():
+    for warehouse in db.query(Warehouse).all():  # planted: ASYNC-BLOCKING-DB (from stock_report)
         totals[warehouse.code] = sum(item.quantity for item in warehouse.items)  # planted: DB-N-PLUS-ONE
     return totals
 
 
 async def notify_warehouse(sku: str, quantity: int) -> None:
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=5) as client:  # planted: ASYNC-CLIENT-LIFECYCLE (per call)
         await client.post(f"{WAREHOUSE_URL}/restocked", json={"sku": sku, "quantity": quantity})
