@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -171,7 +172,6 @@ class RiskSummary:
     confirmed_at_runtime: int
     in_progress: int
     unassigned: int
-    risk_previous: float | None = None
 
     @property
     def open_total(self) -> int:
@@ -396,13 +396,21 @@ class ProjectDashboard:
     running_scan: Scan | None
 
 
+DASHBOARD_CACHE_SECONDS = 900
+
+
+def findings_version(project: Project, latest: Scan | None, last_succeeded: Scan | None) -> str:
+    """A key that changes whenever the project's aggregates may have: every triage and every
+    scan-made change writes a FindingEvent (the newest id is one primary-key lookup), finished scans
+    change the latest scan's status, and overdue counts change with the date."""
+    last_event = FindingEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    latest_part = f"{latest.pk}.{latest.status}" if latest else "-"
+    succeeded_part = str(last_succeeded.pk) if last_succeeded else "-"
+    return f"{project.pk}:{last_event}:{latest_part}:{succeeded_part}:{timezone.localdate()}"
+
+
 def project_dashboard(project: Project) -> ProjectDashboard:
-    aggregates = active_aggregates(project)
-    summary = aggregates.summary
     scans = recent_scans(project)
-    if len(scans) >= 2:
-        previous_risk = (scans[-2].trend or {}).get("risk")
-        summary.risk_previous = float(previous_risk) if previous_risk is not None else None
     latest = (
         Scan.objects.filter(project=project)
         .only(
@@ -419,13 +427,21 @@ def project_dashboard(project: Project) -> ProjectDashboard:
         .order_by("-created_at", "-id")
         .first()
     )
+    # The aggregates read every active finding (the expensive part on big projects); they are
+    # cached under a key derived from the data, so any process computes them once per change.
+    key = "reports:dashboard:" + findings_version(project, latest, scans[-1] if scans else None)
+    cached = cache.get(key)
+    if cached is None:
+        cached = (active_aggregates(project), mean_days_to_remediate(project))
+        cache.set(key, cached, DASHBOARD_CACHE_SECONDS)
+    aggregates, mttr = cached
     return ProjectDashboard(
-        summary=summary,
+        summary=aggregates.summary,
         top=top_findings(project),
         scans=scans,
         categories=aggregates.categories,
         locations=aggregates.locations,
-        mttr=mean_days_to_remediate(project),
+        mttr=mttr,
         load=load_test_history(project),
         last_scan=scans[-1] if scans else None,
         running_scan=latest if latest is not None and not latest.is_final else None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -266,6 +267,12 @@ def make_world() -> World:
         fixed=fixed,
         reopened=reopened,
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Cached dashboard aggregates are keyed by ids; rolled-back test data can reuse ids."""
+    cache.clear()
 
 
 @pytest.fixture
