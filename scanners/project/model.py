@@ -97,8 +97,14 @@ class Project:
         self.edges_in: dict[str, list[CallEdge]] = {}
         self._line_cache: dict[str, list[str]] = {}
         self._offloop: dict[str, bool] = {}
-        self.fastapi = FastAPIModel(self.resolver, self._calls_of)
-        self._build_call_graph()
+        # Type inference follows returns and assignments across functions: deep but finite.
+        recursion = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(recursion, 20000))
+        try:
+            self.fastapi = FastAPIModel(self.resolver, self._calls_of)
+            self._build_call_graph()
+        finally:
+            sys.setrecursionlimit(recursion)
 
     # -- symbols --------------------------------------------------------------------------------
     @cached_property
@@ -171,7 +177,10 @@ class Project:
         cached = self._resolved_calls.get(key)
         if cached is None:
             resolve = self.resolver.resolve
-            cached = [resolve(module, fs, site.func) for site in fs.calls]
+            try:
+                cached = [resolve(module, fs, site.func) for site in fs.calls]
+            except RecursionError:  # pathological code: leave this function's calls unknown
+                cached = [None] * len(fs.calls)
             self._resolved_calls[key] = cached
         return cached
 
@@ -224,23 +233,18 @@ class Project:
         )
 
     def _build_call_graph(self) -> None:
-        recursion = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(recursion, 10000))
-        try:
-            for info in self.functions():
-                out: list[CallEdge] = []
-                for site, value in zip(info.summary.calls, self.resolved_calls(info), strict=True):
-                    callee = self._callee_fid(value)
-                    if callee and not self._offloaded_by_decorator(callee, site):
-                        out.append(CallEdge(info.fid, callee, site))
-                for dependency in self.fastapi.depends_of.get(info.fid, ()):
-                    out.append(CallEdge(info.fid, dependency, None, "depends"))
-                if out:
-                    self.edges_out[info.fid] = out
-                    for edge in out:
-                        self.edges_in.setdefault(edge.callee, []).append(edge)
-        finally:
-            sys.setrecursionlimit(recursion)
+        for info in self.functions():
+            out: list[CallEdge] = []
+            for site, value in zip(info.summary.calls, self.resolved_calls(info), strict=True):
+                callee = self._callee_fid(value)
+                if callee and not self._offloaded_by_decorator(callee, site):
+                    out.append(CallEdge(info.fid, callee, site))
+            for dependency in self.fastapi.depends_of.get(info.fid, ()):
+                out.append(CallEdge(info.fid, dependency, None, "depends"))
+            if out:
+                self.edges_out[info.fid] = out
+                for edge in out:
+                    self.edges_in.setdefault(edge.callee, []).append(edge)
 
     # -- routes ---------------------------------------------------------------------------------
     @property
