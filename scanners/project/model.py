@@ -32,6 +32,9 @@ OFFLOOP_DIR_NAMES = frozenset(
         "example",
         "docs",
         "benchmarks",
+        "cli",
+        "commands",
+        "management",
     }
 )
 OFFLOOP_FILE_NAMES = frozenset({"conftest.py", "setup.py", "noxfile.py", "fabfile.py", "manage.py"})
