@@ -555,3 +555,14 @@ def test_dashboard_aggregates_are_cached_until_a_finding_changes(
     assert after.summary.open_total == first.summary.open_total - 1
     assert after.summary.risk == pytest.approx(first.summary.risk - 87.5)
     assert after.mttr["high"] is not None
+
+
+def test_report_admin_pages_render(world: World) -> None:
+    from django.contrib.auth import get_user_model  # noqa: PLC0415
+    from django.test import Client  # noqa: PLC0415
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client = Client()  # a superuser in no organization: signed_in() would have no home page
+    client.force_login(admin_user)
+    for path in ("/admin/reports/reportdelivery/", "/admin/reports/reportpreference/"):
+        assert client.get(path).status_code == 200
