@@ -37,7 +37,9 @@ OFFLOOP_DIR_NAMES = frozenset(
         "management",
     }
 )
-OFFLOOP_FILE_NAMES = frozenset({"conftest.py", "setup.py", "noxfile.py", "fabfile.py", "manage.py"})
+OFFLOOP_FILE_NAMES = frozenset(
+    {"conftest.py", "setup.py", "noxfile.py", "fabfile.py", "manage.py", "cli.py", "__main__.py"}
+)
 
 
 def is_offloop_path(path: str) -> bool:
