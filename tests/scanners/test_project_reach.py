@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scanners.project import is_offloop_path
 from tests.scanners.project_helpers import make_project
 
 FILES = {
@@ -212,3 +213,19 @@ def test_partial_objects_called_later_are_call_edges(tmp_path: Path) -> None:
     )
     assert project.on_loop("svc.jobs:pause")
     assert project.witness("svc.jobs:pause")[-1].note == "calls pause()"
+
+
+def test_offloop_paths_are_tests_scripts_migrations_and_cli_entry_points() -> None:
+    for path in (
+        "tests/test_api.py",
+        "app/test_models.py",
+        "scripts/backfill.py",
+        "alembic/versions/0001_init.py",
+        "backend/cli.py",
+        "app/__main__.py",
+        "app/management/commands/seed.py",
+        "conftest.py",
+    ):
+        assert is_offloop_path(path), path
+    for path in ("app/tasks.py", "app/tools/search.py", "app/services/scripts_util.py"):
+        assert not is_offloop_path(path), path
