@@ -42,7 +42,8 @@ def _lifecycle_problem(
     if project.is_route(info.fid) or project.routes_reaching(info.fid):
         return "created for every request"
     if _only_called_at_import(project, info):
-        return f"created at import time (module-level {fs.name}() call) instead of in the lifespan"
+        maker = fs.class_qualname.rsplit(".", 1)[-1] if fs.name == "__init__" else fs.name
+        return f"created at import time (module-level {maker}() call) instead of in the lifespan"
     return ""
 
 
