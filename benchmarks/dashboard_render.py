@@ -50,7 +50,7 @@ BATCH = 5_000
 SLUG = "bench-org"
 
 
-def seed(findings: int) -> tuple[Project, object]:
+def seed(findings: int, files: int = 2_000) -> tuple[Project, object]:
     rng = random.Random(7)
     Organization.objects.filter(slug=SLUG).delete()
     user_model = get_user_model()
@@ -122,7 +122,7 @@ def seed(findings: int) -> tuple[Project, object]:
                 severity=rng.choice([1, 1, 2, 2, 2, 3, 3, 4]),
                 title=f"Finding {index} blocks the event loop",
                 message="A synchronous call on the event loop.",
-                path=f"app/module{index % 2000 // 25}/file{index % 2000}.py",  # 2,000 files
+                path=f"app/module{index % files // 25}/file{index % files}.py",
                 start_line=1 + index % 400,
                 end_line=1 + index % 400,
                 blast_radius=round(rng.random() * 100, 2),
@@ -197,6 +197,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--findings", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--files", type=int, default=2_000, help="distinct file paths")
     parser.add_argument("--explain", action="store_true", help="print each page's slowest queries")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -204,9 +205,9 @@ def main() -> int:
         return 2
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    project, owner = seed(args.findings)
+    project, owner = seed(args.findings, args.files)
     seconds = time.perf_counter() - started
-    print(f"seeded {args.findings:,} findings (and occurrences), 12 scans in {seconds:.1f} s")
+    print(f"seeded {args.findings:,} findings in {args.files:,} files, 12 scans in {seconds:.1f} s")
     client = Client(HTTP_HOST="localhost")
     client.force_login(owner)
     client.get("/")
