@@ -270,20 +270,36 @@ def throwaway_services(
         services.stop()
 
 
+class StopRequested(Exception):
+    """SIGTERM/SIGHUP arrived before the command started: unwind, stopping what already runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}")
+        self.signum = signum
+
+
 def run_with_services(command: list[str]) -> int:
     """Run ``command`` with throwaway services and return its exit status."""
     required = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    running: list[subprocess.Popen[bytes]] = []
+
+    # `timeout`, CI runners and closed terminals stop us with SIGTERM/SIGHUP. Once the command
+    # runs it gets the signal and we wait for it; before that, setup unwinds. Either way the
+    # servers are stopped by the `finally` of throwaway_services.
+    def on_signal(signum: int, _frame: object) -> None:
+        if running:
+            running[0].send_signal(signum)
+        else:
+            raise StopRequested(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     try:
         with throwaway_services(required=required) as services:
-            env = {**os.environ, **services.env}
-            process = subprocess.Popen(command, env=env)
-            # `timeout`, CI runners and closed terminals stop us with SIGTERM/SIGHUP: pass it on
-            # to the command and keep running until it ends, so the servers are always stopped.
-            for signum in (signal.SIGTERM, signal.SIGHUP):
-                signal.signal(signum, lambda received, _frame: process.send_signal(received))
+            running.append(subprocess.Popen(command, env={**os.environ, **services.env}))
             while True:
                 try:
-                    status = process.wait()
+                    status = running[0].wait()
                     # Killed by a signal: report it as shells do (128 + signal number).
                     return 128 - status if status < 0 else status
                 except KeyboardInterrupt:
@@ -292,6 +308,9 @@ def run_with_services(command: list[str]) -> int:
     except ServiceError as exc:
         notice(str(exc))
         return 3
+    except StopRequested as exc:
+        notice(f"{exc} while starting the services; they are stopped")
+        return 128 + exc.signum
 
 
 def main(argv: list[str]) -> int:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.services import postgres_bin_dir, redis_ping
+from tests.support.worker import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = [sys.executable, "-m", "tests.support.services", "--"]
@@ -79,7 +82,8 @@ def test_sigterm_reaches_the_command_and_the_servers_are_still_stopped() -> None
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     status = process.wait(timeout=60)
-    assert status == 128 + signal.SIGTERM  # sleep got the signal; reported as a shell would
+    # Whether it reached sleep or interrupted the setup, it is reported as a shell would.
+    assert status == 128 + signal.SIGTERM
     assert time.monotonic() - started < 60
     assert not redis_ping("127.0.0.1", port)
 
@@ -88,3 +92,24 @@ def test_usage_without_a_command() -> None:
     completed = run([])
     assert completed.returncode == 2
     assert "usage:" in completed.stderr
+
+
+@needs_servers
+def test_sigterm_during_setup_leaves_nothing_running() -> None:
+    private_tmp = Path(tempfile.mkdtemp(prefix="audit-services-test-"))
+    private_tmp.chmod(0o755)  # PostgreSQL runs as its own user and must reach its workdir
+    try:
+        process = subprocess.Popen(
+            [*RUNNER, "sleep", "120"],
+            cwd=REPO,
+            env={**os.environ, "TMPDIR": str(private_tmp)},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # Interrupt while the servers are being set up (before the command can start).
+        wait_until(lambda: any(private_tmp.iterdir()), timeout=30, interval=0.01, what="setup")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 128 + signal.SIGTERM
+        assert list(private_tmp.iterdir()) == []
+    finally:
+        shutil.rmtree(private_tmp, ignore_errors=True)
