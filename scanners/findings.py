@@ -22,7 +22,7 @@ class WitnessStep:
 
 @dataclass(frozen=True)
 class RuntimeEvidence:
-    """Runtime data that backs a finding (a profile share, a slow-callback line, a load test row)."""
+    """Runtime data that backs a finding (profile share, slow-callback line, load-test row)."""
 
     kind: str  # "pyspy", "asyncio-log", "locust", "sql-log", ...
     summary: str  # human-readable: "12% of event-loop samples (218 of 1,804)"
@@ -80,7 +80,7 @@ class SkippedFile:
 
 @dataclass(frozen=True)
 class ArtifactInput:
-    """An uploaded artifact to ingest with the scan: kind per `scanners.ingest` (pyspy, locust, ...)."""
+    """An uploaded artifact to ingest with the scan: kind per `scanners.ingest` (pyspy, locust…)."""
 
     kind: str
     path: Path
