@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from audit_platform.api.models import IdempotentUpload, PersonalToken, ProjectToken
 from audit_platform.api.services import token_revoke
 
+TOKEN_READONLY = ("display_prefix", "digest", "scopes", "created_at", "last_used_at")
+
 
 @admin.action(description="Revoke the selected tokens")
 def revoke_tokens(
@@ -25,13 +27,6 @@ class _TokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = [revoke_tokens]
     list_filter = ("revoked_at",)
     search_fields = ("name", "display_prefix")
-    readonly_fields: tuple[str, ...] = (
-        "display_prefix",
-        "digest",
-        "scopes",
-        "created_at",
-        "last_used_at",
-    )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -50,7 +45,7 @@ class ProjectTokenAdmin(_TokenAdmin):
         "revoked_at",
     )
     list_select_related = ("project__organization", "created_by")
-    readonly_fields = (*_TokenAdmin.readonly_fields, "project", "created_by")
+    readonly_fields = (*TOKEN_READONLY, "project", "created_by")
 
 
 @admin.register(PersonalToken)
@@ -65,7 +60,7 @@ class PersonalTokenAdmin(_TokenAdmin):
         "revoked_at",
     )
     list_select_related = ("user",)
-    readonly_fields = (*_TokenAdmin.readonly_fields, "user")
+    readonly_fields = (*TOKEN_READONLY, "user")
 
 
 @admin.register(IdempotentUpload)
