@@ -35,6 +35,12 @@ def status_badge(status: str) -> SafeString:
 
 
 @register.filter
+def words(value: str) -> str:
+    """`in_progress` -> `in progress` (status values in sentences)."""
+    return str(value or "").replace("_", " ")
+
+
+@register.filter
 def pct(value: float | int | None) -> str:
     return f"{float(value or 0):.0f}%"
 
