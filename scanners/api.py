@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from scanners.context import attach_code_context
 from scanners.detectors.registry import run_detectors
 from scanners.findings import Finding, ScanOptions, ScanResult
 from scanners.fingerprint import assign_fingerprints
@@ -119,6 +120,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         report("semgrep", 1.0)
     findings = _merge(findings, semgrep)
 
+    attach_code_context(root, findings)
     result.findings = rank(findings)
     assign_fingerprints(result.findings)
     result.stats = {
