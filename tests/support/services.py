@@ -1,7 +1,7 @@
 """Throwaway PostgreSQL and Redis on free loopback ports for one test run (or any other command).
 
 ``python -m tests.support.services -- pytest -x`` starts both servers when their binaries exist,
-exports ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``AUDIT_DATA_DIR`` and
+exports ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``AUDIT_DATA_DIR``, ``TMPDIR`` and
 ``CELERY_TASK_DEFAULT_QUEUE`` to the command, runs it, stops the servers and exits with the
 command's status. Without the binaries it falls back to SQLite and the filesystem broker and says
 so; with ``CI`` set, a server that cannot start is an error, because CI must test on PostgreSQL
@@ -240,11 +240,15 @@ def throwaway_services(
     workdir = Path(tempfile.mkdtemp(prefix="audit-services-"))
     workdir.chmod(0o755)
     services = ThrowawayServices(workdir=workdir)
-    data_dir = workdir / "data"
+    data_dir, temp_dir = workdir / "data", workdir / "tmp"
     data_dir.mkdir()
+    temp_dir.mkdir()
     services.env.update(
         {
             "AUDIT_DATA_DIR": str(data_dir),
+            # A private temp dir: pytest prunes other sessions' old /tmp/pytest-of-<user>/pytest-N
+            # folders, which broke tests of runs that overlapped on one machine.
+            "TMPDIR": str(temp_dir),
             "CELERY_TASK_DEFAULT_QUEUE": f"tests-{uuid.uuid4().hex[:10]}",
         }
     )

@@ -24,7 +24,8 @@ import json, os, psycopg, redis
 with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
     version = conn.execute("show server_version").fetchone()[0]
 pong = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).ping()
-keys = ("DATABASE_URL", "CELERY_BROKER_URL", "AUDIT_DATA_DIR", "CELERY_TASK_DEFAULT_QUEUE")
+keys = ("DATABASE_URL", "CELERY_BROKER_URL", "AUDIT_DATA_DIR", "TMPDIR")
+keys += ("CELERY_TASK_DEFAULT_QUEUE",)
 print(json.dumps({"version": version, "pong": pong, **{k: os.environ[k] for k in keys}}))
 """
 
@@ -52,6 +53,7 @@ def test_command_gets_live_postgres_and_redis_which_are_gone_afterwards() -> Non
     assert seen["CELERY_BROKER_URL"].startswith("redis://127.0.0.1:")
     assert seen["CELERY_TASK_DEFAULT_QUEUE"].startswith("tests-")
     workdir = Path(seen["AUDIT_DATA_DIR"]).parent
+    assert Path(seen["TMPDIR"]).parent == workdir
     assert not workdir.exists()
     port = int(seen["CELERY_BROKER_URL"].rsplit(":", 1)[1].split("/")[0])
     assert not redis_ping("127.0.0.1", port)
