@@ -72,3 +72,13 @@ def test_task_sent_from_the_test_process_runs_in_the_worker(live_worker: LiveWor
     live_worker.wait_idle(timeout=60)
     assert f"projects.dispatch_scheduled_scans[{result.id}] succeeded" in live_worker.log_tail()
     assert live_worker.queue.startswith("tests-")
+
+
+def test_wait_until_waits_past_empty_results() -> None:
+    answers = iter([[], None, False, [4242]])
+    assert wait_until(lambda: next(answers), timeout=5, interval=0.01, what="pids") == [4242]
+
+
+def test_wait_until_times_out_with_what_it_waited_for() -> None:
+    with pytest.raises(TimeoutError, match="waiting for a child"):
+        wait_until(list, timeout=0.05, interval=0.01, what="a child")

@@ -56,11 +56,12 @@ def redis_available(broker_url: str) -> bool:
 def wait_until(
     probe: Callable[[], T | None], *, timeout: float, interval: float = 0.1, what: str
 ) -> T:
-    """Call ``probe`` until it returns something other than None/False; fail after ``timeout``."""
+    """Call ``probe`` until it returns something truthy (a non-empty list, True, an object) and
+    return that; raise TimeoutError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
-        if value is not None and value is not False:
+        if value:
             return value
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
