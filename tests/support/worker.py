@@ -90,6 +90,7 @@ class LiveWorker:
         return any(self.hostname in reply for reply in replies)
 
     def _inspect(self, method: str) -> Any:
+        """The worker's reply to an inspect command, or None when it did not answer in time."""
         inspector = self.app.control.inspect(destination=[self.hostname], timeout=2.0)
         replies = getattr(inspector, method)() or {}
         return replies.get(self.hostname)
@@ -123,7 +124,8 @@ class LiveWorker:
         client = redis.Redis.from_url(self.broker_url, socket_connect_timeout=2)
         if client.llen(self.queue):
             return False
-        return not (self._inspect("active") or self._inspect("reserved"))
+        # No reply (None, a busy worker under load) is not an empty list: not known to be idle.
+        return bool(self._inspect("active") == [] and self._inspect("reserved") == [])
 
     def wait_idle(self, timeout: float = 60) -> None:
         """Wait until the worker is idle twice in a row (a task may enqueue a follow-up task)."""
@@ -138,7 +140,8 @@ class LiveWorker:
 
     def kill_child(self, pid: int) -> None:
         """SIGKILL one pool child, as the OOM killer would; the pool starts a replacement."""
-        if pid not in self.pool_pids():
+        # An empty list means the worker did not answer in time: ask again.
+        if pid not in wait_until(self.pool_pids, timeout=30, what="the pool's PIDs"):
             raise ValueError(f"{pid} is not a pool child of {self.hostname}")
         os.kill(pid, signal.SIGKILL)
 
