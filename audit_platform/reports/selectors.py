@@ -181,7 +181,8 @@ class RiskSummary:
 def _summary_from_rows(rows: Sequence[Mapping[str, Any]]) -> RiskSummary:
     return RiskSummary(
         open_by_severity=severity_counts(rows),
-        risk=sum(float(r["risk"] or 0.0) for r in rows),
+        # Rounded: the database sums floats in its own order, and the score is shown to 2 places.
+        risk=round(sum(float(r["risk"] or 0.0) for r in rows), 2),
         overdue=sum(r["overdue"] for r in rows),
         confirmed_at_runtime=sum(r["runtime"] for r in rows),
         in_progress=sum(r["in_progress"] for r in rows),
