@@ -8,6 +8,7 @@ messages, acknowledgements, redelivery after a killed child, separate processes 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -51,6 +52,13 @@ def redis_available(broker_url: str) -> bool:
         return bool(redis.Redis.from_url(broker_url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to send SIGTERM when the test process dies."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def wait_until(
@@ -207,6 +215,8 @@ def start_worker(
         stderr=subprocess.STDOUT,
         # Its own process group, so stop() can take the pool children down with it.
         start_new_session=True,
+        # A pytest run that is killed (timeout, crash) must not leave a worker behind.
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 (only a prctl call; no locks taken)
     )
     log_file.close()
     worker = LiveWorker(app, process, hostname, queue, broker_url, log_path)
