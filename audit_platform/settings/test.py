@@ -5,6 +5,7 @@ from audit_platform.settings.base import DATA_DIR, DATABASES, PLAIN_STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Templates may reference static files that collectstatic never ran for in tests: serve them from
 # the finders, and do not look for a STATIC_ROOT that does not exist.
 STORAGES = PLAIN_STORAGES
