@@ -2,7 +2,8 @@
 
 Stages: discover the files; start Semgrep on them in the background (when enabled and
 installed); build the project model (summarize in a process pool, link); run the registered
-detectors; wait for Semgrep and merge; rank by blast radius; fingerprint.
+detectors; wait for Semgrep and merge; ingest uploaded artifacts (runtime findings, evidence,
+traffic and heat); rank by blast radius; fingerprint.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from scanners.detectors.registry import run_detectors
 from scanners.findings import Finding, ScanOptions, ScanResult
 from scanners.fingerprint import assign_fingerprints
 from scanners.project.build import build_project, discover_sources, gc_paused
-from scanners.ranking import rank
+from scanners.ranking import RuntimeSignals, rank
+from scanners.runtime.stage import run_ingest_stage
 
 ENGINE_VERSION = "0.2.0"
 
@@ -120,8 +122,14 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         report("semgrep", 1.0)
     findings = _merge(findings, semgrep)
 
+    # Artifacts (profiles, load tests, logs): runtime findings, evidence on static findings at
+    # the same place, and the traffic/heat signals of the ranking. A bad artifact only fails
+    # itself (its outcome carries the error).
+    runtime = run_ingest_stage(project, options, findings, result)
+    signals = RuntimeSignals(runtime.route_traffic, runtime.function_heat) if runtime else None
+
     attach_code_context(root, findings)
-    result.findings = rank(findings)
+    result.findings = rank(findings, signals)
     assign_fingerprints(result.findings)
     result.stats = {
         "files": len(project.modules),

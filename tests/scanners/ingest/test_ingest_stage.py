@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from scanners import scan
 from scanners.detectors.registry import run_detectors
 from scanners.findings import ArtifactInput, Finding, ScanOptions, ScanResult
 from scanners.project.build import build_project
@@ -121,3 +125,46 @@ def test_stage_hot_high_traffic_finding_outranks_the_identical_cold_one(
         ("hot", ("GET /api/hot/{item_id}",)),
         ("cold", ("GET /api/cold",)),
     ]
+
+
+def test_scan_ranks_with_uploaded_artifacts_end_to_end(
+    service: tuple[Path, list[ArtifactInput]],
+) -> None:
+    root, artifacts = service
+    result = scan(root, ScanOptions(semgrep=False, artifacts=tuple(artifacts)))
+    sleeps = [f for f in result.findings if f.category == "ASYNC-BLOCKING-SLEEP"]
+    assert [f.enclosing for f in sleeps] == ["hot", "cold"]
+    assert sleeps[0].blast_radius > sleeps[1].blast_radius
+    assert all(f.confirmed_at_runtime for f in sleeps)
+    assert [(o.kind, o.ok) for o in result.artifacts] == [("locust", True), ("pyspy", True)]
+    assert {row["name"] for row in result.load_test["endpoints"]} >= {"/api/hot/[id]", "/api/cold"}
+    assert "ingest" in result.timings
+
+
+def test_scan_keeps_going_past_a_malformed_artifact(
+    service: tuple[Path, list[ArtifactInput]], tmp_path: Path
+) -> None:
+    root, artifacts = service
+    broken = tmp_path / "broken_stats.csv"
+    broken.write_text("this is not a locust file\n\x00\x01")
+    options = ScanOptions(semgrep=False, artifacts=(ArtifactInput("locust", broken), *artifacts))
+    result = scan(root, options)
+    outcomes = [(o.name, o.ok) for o in result.artifacts]
+    assert outcomes[0] == ("broken_stats.csv", False)
+    assert result.artifacts[0].error
+    assert [ok for _, ok in outcomes[1:]] == [True, True]
+    assert any(f.category == "RUNTIME-BLOCKING-STACK" for f in result.findings)
+
+
+def test_cli_takes_artifacts(service: tuple[Path, list[ArtifactInput]], tmp_path: Path) -> None:
+    root, artifacts = service
+    out = tmp_path / "out.json"
+    command = [sys.executable, "-m", "scanners", "scan", str(root), "--no-semgrep"]
+    command += ["--format", "json", "--output", str(out)]
+    for artifact in artifacts:
+        command += ["--artifact", f"{artifact.kind}={artifact.path}"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert completed.returncode in (0, 1), completed.stderr
+    document = json.loads(out.read_text())
+    categories = {f["category"] for f in document["findings"]}
+    assert {"ASYNC-BLOCKING-SLEEP", "RUNTIME-BLOCKING-STACK"} <= categories
