@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.set_defaults(handler=command_scan)
 
     rules = commands.add_parser("rules", help="list the finding categories and rules")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rules.set_defaults(handler=command_rules)
     return parser
 
@@ -334,6 +334,11 @@ def _rule_rows() -> list[dict[str, str]]:
 
 
 def command_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.format == "markdown":
+        from scanners.rule_docs import rules_reference  # noqa: PLC0415
+
+        stdout.write(rules_reference())
+        return EXIT_OK
     rules = _rule_rows()
     categories = [
         {
