@@ -1,5 +1,6 @@
 """Store N synthetic findings through the real service on the configured database; print seconds.
 
+    .venv/bin/python -m tests.support.services -- .venv/bin/python benchmarks/store_findings.py
     DATABASE_URL=postgres://... .venv/bin/python benchmarks/store_findings.py [--findings 50000]
         [--explain]   # EXPLAIN ANALYZE the dashboard/API finding queries afterwards
         [--keep]      # keep the benchmark organization (default: deleted at the end)
@@ -24,6 +25,7 @@ import django
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
+    call_command("migrate", verbosity=0)  # a fresh database (tests.support.services) works too
 
     slug = f"bench-{uuid.uuid4().hex[:8]}"
     organization = Organization.objects.create(name=slug, slug=slug)
