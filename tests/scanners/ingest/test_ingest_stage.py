@@ -15,40 +15,7 @@ from scanners.findings import ArtifactInput, Finding, ScanOptions, ScanResult
 from scanners.project.build import build_project
 from scanners.ranking import RuntimeSignals, rank
 from scanners.runtime.stage import routes_from_project, run_ingest_stage, spans_from_project
-
-SERVICE = """\
-import time
-
-from fastapi import APIRouter, FastAPI
-
-router = APIRouter(prefix="/api")
-
-
-@router.get("/hot/{item_id}")
-async def hot(item_id: int) -> dict[str, int]:
-    time.sleep(0.05)
-    return {"id": item_id}
-
-
-@router.get("/cold")
-async def cold() -> dict[str, int]:
-    time.sleep(0.05)
-    return {"id": 0}
-
-
-app = FastAPI()
-app.include_router(router)
-"""
-STATS_HEADER = (
-    "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
-    "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
-    "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\n"
-)
-LOOP = (
-    "thread (7): MainThread;run (asyncio/runners.py:190);"
-    "BaseEventLoop.run_forever (asyncio/base_events.py:607);"
-    "BaseEventLoop._run_once (asyncio/base_events.py:1922);Handle._run (asyncio/events.py:80)"
-)
+from tests.support.runtime_service import PROFILE, SERVICE, locust_stats
 
 
 @pytest.fixture
@@ -58,18 +25,9 @@ def service(tmp_path: Path) -> tuple[Path, list[ArtifactInput]]:
     (root / "svc" / "__init__.py").write_text("")
     (root / "svc" / "main.py").write_text(SERVICE)
     stats = tmp_path / "load_stats.csv"
-    stats.write_text(
-        STATS_HEADER
-        + "GET,/api/hot/[id],950,0,60,61,50,90,2,95.0,0.0,60,60,61,62,70,80,85,88,90,90,90\n"
-        + "GET,/api/cold,50,0,55,56,50,70,2,5.0,0.0,55,55,56,57,60,65,68,69,70,70,70\n"
-        + ",Aggregated,1000,0,60,61,50,90,2,100.0,0.0,60,60,61,62,70,80,85,88,90,90,90\n"
-    )
+    stats.write_text(locust_stats())
     profile = tmp_path / "profile.txt"
-    profile.write_text(
-        f"{LOOP};hot (/deploy/svc/main.py:10) 800\n"
-        f"{LOOP};cold (/deploy/svc/main.py:16) 20\n"
-        f"{LOOP[: LOOP.rindex(';')]};EpollSelector.select (selectors.py:468) 180\n"
-    )
+    profile.write_text(PROFILE)
     return root, [ArtifactInput("locust", stats), ArtifactInput("pyspy", profile)]
 
 
