@@ -7,13 +7,12 @@ catalog category when the rule is known (``FOREIGN_RULES``) and the foreign rule
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 from urllib.parse import unquote, urlparse
 
 from scanners.ingest.errors import ArtifactParseError
-from scanners.ingest.textio import as_text, head_text
+from scanners.ingest.textio import head_text, read_json_document
 
 KIND = "sarif"
 
@@ -124,15 +123,7 @@ def _uri_path(uri: str) -> str:
 
 
 def parse(stream: BinaryIO | TextIO) -> SarifLog:
-    text = as_text(stream).read()
-    if not text.strip():
-        raise ArtifactParseError("empty file: no SARIF document")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ArtifactParseError(
-            f"line {exc.lineno}: not valid JSON ({exc.msg}); the file may be truncated"
-        ) from None
+    document = read_json_document(stream, "SARIF document")
     if not isinstance(document, dict) or not isinstance(document.get("runs"), list):
         raise ArtifactParseError("not a SARIF log: no 'runs' list at the top level")
     log = SarifLog()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
-from typing import BinaryIO, TextIO, cast
+from typing import Any, BinaryIO, TextIO, cast
 
 from scanners.ingest.errors import ArtifactParseError
 
@@ -17,6 +18,19 @@ def as_text(stream: BinaryIO | TextIO) -> TextIO:
     if isinstance(stream.read(0), str):
         return cast(TextIO, stream)
     return io.TextIOWrapper(cast(BinaryIO, stream), encoding="utf-8", errors="replace")
+
+
+def read_json_document(stream: BinaryIO | TextIO, what: str) -> Any:
+    """One whole JSON document; empty or broken input raises with a message naming ``what``."""
+    text = as_text(stream).read()
+    if not text.strip():
+        raise ArtifactParseError(f"empty file: no {what}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArtifactParseError(
+            f"line {exc.lineno}: not valid JSON ({exc.msg}); the file may be truncated"
+        ) from None
 
 
 def iter_lines(stream: BinaryIO | TextIO, what: str) -> Iterator[tuple[int, str]]:

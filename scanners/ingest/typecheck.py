@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
 from scanners.ingest.errors import ArtifactParseError
-from scanners.ingest.textio import as_text, first_lines, head_text, iter_lines, shorten
+from scanners.ingest.textio import (
+    first_lines,
+    head_text,
+    iter_lines,
+    read_json_document,
+    shorten,
+)
 
 MYPY_KIND = "mypy"
 PYRIGHT_KIND = "pyright"
@@ -156,15 +162,7 @@ def _mypy_json_line(line: str, number: int, report: TypeCheckReport) -> None:
 
 
 def parse_pyright(stream: BinaryIO | TextIO) -> TypeCheckReport:
-    text = as_text(stream).read()
-    if not text.strip():
-        raise ArtifactParseError("empty file: no pyright output")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ArtifactParseError(
-            f"line {exc.lineno}: not valid JSON ({exc.msg}); the file may be truncated"
-        ) from None
+    document = read_json_document(stream, "pyright output")
     if not isinstance(document, dict) or not isinstance(document.get("generalDiagnostics"), list):
         raise ArtifactParseError(
             "not a pyright --outputjson report: no 'generalDiagnostics' list at the top level"
