@@ -34,6 +34,8 @@ What detectors use (``project`` is a ``Project``):
   ``WitnessStep``), ``project.routes_reaching(fid)`` / ``project.reach_labels(fid)``.
 - ``project.app_calls()`` yields ``(info, call site, resolved callee)`` outside tests, scripts
   and migrations; ``project.is_offloop(info)`` tells whether a function lives in such a file.
+- ``project.facts(kind)``: what a per-file extractor of ``scanners.project.facts`` found
+  (module name -> value), for analyses that need more of the AST than the summary keeps.
 - ``project.memo(key, compute)`` shares one analysis between detectors;
   ``project.source_line(path, line)`` gives snippets.
 """

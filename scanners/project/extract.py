@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from scanners.project.facts import extract_facts
 from scanners.project.summary import (
     MODULE_BODY,
     UNKNOWN,
@@ -649,4 +650,5 @@ def summarize_module(
     extractor = _Extractor(summary)
     extractor.body(tree.body)
     extractor._finish(extractor.scopes[0])
+    extract_facts(tree, summary)
     return summary

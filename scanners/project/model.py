@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from scanners.findings import WitnessStep
 from scanners.project.fastapi import FastAPIModel, Route
@@ -156,6 +156,15 @@ class Project:
                         break
                     candidate = candidate.rpartition(".")[0]
         return found
+
+    def facts(self, kind: str) -> dict[str, Any]:
+        """What the ``scanners.project.facts`` extractor ``kind`` found: module name -> value,
+        for the modules where it found something."""
+        return {
+            name: summary.facts[kind]
+            for name, summary in self.modules.items()
+            if kind in summary.facts
+        }
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Share one analysis between detectors (e.g. every blocking call, once)."""

@@ -159,6 +159,9 @@ class ModuleSummary:
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     exported: tuple[str, ...] | None = None  # __all__ when it is a literal
     has_main_guard: bool = False  # `if __name__ == "__main__":`
+    # What ``scanners.project.facts`` extractors found: kind -> picklable value.
+    facts: dict[str, Any] = field(default_factory=dict)
+    facts_errors: dict[str, str] = field(default_factory=dict)  # kind -> why it failed
 
     @property
     def body(self) -> FunctionSummary:
