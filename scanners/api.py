@@ -137,6 +137,7 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
         "skipped": len(result.skipped),
         **project.stats(),
         "findings": len(result.findings),
+        "confirmed_at_runtime": sum(1 for f in result.findings if f.confirmed_at_runtime),
     }
     result.timings["total"] = time.perf_counter() - started
     options.report("done", 100.0)

@@ -193,9 +193,19 @@ def parse_artifact(value: str) -> ArtifactInput:
     if known is not None and kind not in known:
         raise UsageError(f"--artifact: unknown kind {kind!r} (known: {', '.join(sorted(known))})")
     file = Path(path.strip()).expanduser()
+    if kind == "locust" and _is_locust_set(file):
+        return ArtifactInput(kind=kind, path=file, name=file.name)
     if not file.is_file():
         raise UsageError(f"--artifact: {file} is not a readable file")
     return ArtifactInput(kind=kind, path=file, name=file.name)
+
+
+def _is_locust_set(path: Path) -> bool:
+    """Locust writes several CSVs per run (``locust --csv PREFIX``): the directory holding them or
+    the prefix itself names the whole set."""
+    if path.is_dir():
+        return any(path.glob("*.csv"))
+    return not path.exists() and any(path.parent.glob(path.name + "_*.csv"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -232,3 +232,23 @@ def test_scan_with_semgrep_merges_its_findings(service: Path) -> None:
     assert sleep["properties"]["also_reported_by"] == ["semgrep:blocking-sleep-in-async"]
     assert len(report["findings"]) == 4
     assert report["versions"]["semgrep"] == "1.182.0"
+
+
+@pytest.mark.parametrize("form", ["prefix", "directory"])
+def test_locust_artifact_accepts_a_csv_prefix_or_its_directory(
+    service: Path, tmp_path: Path, form: str
+) -> None:
+    """`locust --csv results/run` writes run_stats.csv, run_stats_history.csv, run_failures.csv;
+    the prefix or the folder names the whole set."""
+    samples = Path(__file__).parent / "ingest" / "samples" / "locust"
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for suffix in ("stats", "stats_history", "failures"):
+        (folder / f"run_{suffix}.csv").write_bytes((samples / f"many_{suffix}.csv").read_bytes())
+    target = folder / "run" if form == "prefix" else folder
+    code, out, err = run_cli(
+        "scan", str(service), "--format", "json", "--no-semgrep", "--artifact", f"locust={target}"
+    )
+    assert code == 0, err
+    artifacts = json.loads(out)["artifacts"]
+    assert [(a["kind"], a["name"], a["ok"]) for a in artifacts] == [("locust", target.name, True)]

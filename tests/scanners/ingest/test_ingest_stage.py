@@ -94,6 +94,10 @@ def test_scan_ranks_with_uploaded_artifacts_end_to_end(
     assert [f.enclosing for f in sleeps] == ["hot", "cold"]
     assert sleeps[0].blast_radius > sleeps[1].blast_radius
     assert all(f.confirmed_at_runtime for f in sleeps)
+    assert result.stats["confirmed_at_runtime"] == sum(
+        1 for f in result.findings if f.confirmed_at_runtime
+    )
+    assert result.stats["confirmed_at_runtime"] >= len(sleeps)
     assert [(o.kind, o.ok) for o in result.artifacts] == [("locust", True), ("pyspy", True)]
     assert {row["name"] for row in result.load_test["endpoints"]} >= {"/api/hot/[id]", "/api/cold"}
     assert "ingest" in result.timings
