@@ -59,6 +59,20 @@ def membership_set(
     return membership
 
 
+def membership_remove(*, membership: Membership, actor: User | None = None) -> None:
+    """Take a member out of the organization. The last owner stays: an organization without
+    one could never be administered again."""
+    organization = membership.organization
+    require_admin(actor, organization)
+    with transaction.atomic():
+        owners = Membership.objects.select_for_update().filter(
+            organization=organization, role=Role.OWNER
+        )
+        if membership.role == Role.OWNER and owners.count() <= 1:
+            raise ValidationError(f"{membership.user} is the last owner of {organization.name}")
+        membership.delete()
+
+
 def user_create(*, username: str, email: str = "", password: str | None = None) -> User:
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit_platform.accounts.models import Membership
+from audit_platform.accounts.models import Membership, Organization
 from audit_platform.accounts.services import require_write
 from audit_platform.findings.models import (
     ACTIVE_STATUSES,
@@ -410,6 +410,19 @@ def finding_assign(finding: Finding, *, assignee: User | None, actor: User | Non
         kind=EventKind.ASSIGNED,
         actor=actor,
     )
+
+
+def findings_unassign_member(*, organization: Organization, user: User, actor: User | None) -> int:
+    """Hand back the active findings of someone leaving ``organization`` (each change is an
+    event on the finding), so nothing stays assigned to a person who can no longer see it."""
+    findings = Finding.objects.filter(
+        project__organization=organization, assignee=user, status__in=ACTIVE_STATUSES
+    ).select_related("project__organization", "assignee")
+    count = 0
+    for finding in findings:
+        finding_assign(finding, assignee=None, actor=actor)
+        count += 1
+    return count
 
 
 def finding_set_due_date(

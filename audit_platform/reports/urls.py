@@ -37,6 +37,7 @@ dashboard_patterns: list[URLPattern | URLResolver] = [
     path("mine/", overview.my_findings, name="my-findings"),
     path("team/", overview.team, name="team"),
     path("team/<int:membership_id>/role/", overview.team_role, name="team-role"),
+    path("team/<int:membership_id>/remove/", overview.team_remove, name="team-remove"),
     path("organizations/switch/", overview.switch_organization, name="switch-organization"),
     path("o/<slug:org_slug>/", overview.organization, name="organization"),
     path("o/<slug:org_slug>/<slug:project_slug>/", include(project_patterns)),

@@ -566,3 +566,42 @@ def test_report_admin_pages_render(world: World) -> None:
     client.force_login(admin_user)
     for path in ("/admin/reports/reportdelivery/", "/admin/reports/reportpreference/"):
         assert client.get(path).status_code == 200
+
+
+def test_removing_a_member_hands_back_their_findings_and_keeps_the_last_owner(
+    world: World,
+) -> None:
+    from tests.platform.factories import MembershipFactory  # noqa: PLC0415
+
+    Finding.objects.filter(pk=world.top.pk).update(assignee=world.member)
+    Finding.objects.filter(pk=world.fixed.pk).update(assignee=world.member)
+    membership = world.org.memberships.get(user=world.member)
+    viewer_membership = world.org.memberships.get(user=world.viewer)
+    refused = signed_in(world.viewer).post(f"/team/{membership.pk}/remove/")
+    assert refused.status_code == 403
+
+    response = signed_in(world.owner).post(f"/team/{membership.pk}/remove/", follow=True)
+    # top, plus the two active findings the world already gave mark (overdue, in progress)
+    assert "mark is no longer in Acme; 3 finding(s) are unassigned again." in (
+        response.content.decode()
+    )
+    assert not Finding.objects.filter(assignee=world.member, status__in=["open", "in_progress"])
+    assert not world.org.memberships.filter(user=world.member).exists()
+    world.top.refresh_from_db()
+    world.fixed.refresh_from_db()
+    assert world.top.assignee is None
+    assert world.fixed.assignee == world.member  # history of fixed work is kept
+    event = world.top.events.get(kind=EventKind.ASSIGNED)
+    assert (event.actor, event.from_value, event.to_value) == (world.owner, "mark", "")
+
+    owner_membership = world.org.memberships.get(user=world.owner)
+    MembershipFactory(organization=world.org, user=world.outsider, role="admin")
+    blocked = signed_in(world.outsider).post(f"/team/{owner_membership.pk}/remove/", follow=True)
+    assert "olivia is the last owner of Acme" in blocked.content.decode()
+    assert world.org.memberships.filter(user=world.owner).exists()
+
+    other_org_membership = world.other_org.memberships.get(user=world.outsider)
+    assert (
+        signed_in(world.owner).post(f"/team/{other_org_membership.pk}/remove/").status_code == 404
+    )
+    assert world.org.memberships.filter(pk=viewer_membership.pk).exists()

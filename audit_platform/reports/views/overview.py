@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from audit_platform.accounts import services as account_services
 from audit_platform.accounts.models import Membership, Role
 from audit_platform.api.gate import evaluate_gate
+from audit_platform.findings import services as finding_services
 from audit_platform.reports import invitations, selectors
 from audit_platform.reports.access import SESSION_ORG_KEY, org_access, signed_in_user
 from audit_platform.reports.forms import InviteForm, RoleForm
@@ -137,4 +139,32 @@ def team_role(request: HttpRequest, membership_id: int) -> HttpResponse:
             )
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
+    return redirect("dashboard:team")
+
+
+@login_required
+@require_POST
+def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    access = org_access(request)
+    access.require_admin()
+    membership = (
+        Membership.objects.filter(pk=membership_id, organization=access.organization)
+        .select_related("user", "organization")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such member.")
+    actor = signed_in_user(request)
+    who = membership.user.get_username()
+    try:
+        with transaction.atomic():
+            handed_back = finding_services.findings_unassign_member(
+                organization=access.organization, user=membership.user, actor=actor
+            )
+            account_services.membership_remove(membership=membership, actor=actor)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        unassigned = f"; {handed_back} finding(s) are unassigned again" if handed_back else ""
+        messages.success(request, f"{who} is no longer in {access.organization.name}{unassigned}.")
     return redirect("dashboard:team")
