@@ -26,6 +26,7 @@ REPORT_CHARTS = {
     "open_by_severity": "Open findings by severity over scans",
     "new_vs_fixed": "New, fixed and reopened per scan",
     "locations": "Where the risk lives (summed blast radius per file)",
+    "routes": "Riskiest routes (summed blast radius of the findings each route reaches)",
     "categories": "Open findings per category",
     "load": "Load tests: p95 and requests/s per scan",
 }
@@ -48,6 +49,8 @@ def dashboard_figures(board: selectors.ProjectDashboard) -> dict[str, charts.Fig
         figures["categories"] = charts.category_breakdown(board.categories)
     if board.locations:
         figures["locations"] = charts.risk_by_location(board.locations)
+    if board.routes:
+        figures["routes"] = charts.risk_by_location(board.routes)
     if any(v is not None for v in board.mttr.values()):
         figures["mttr"] = charts.mean_time_to_remediate(board.mttr)
     if board.load:

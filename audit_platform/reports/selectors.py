@@ -328,6 +328,58 @@ def risk_by_module(project: Project, limit: int = RISK_LOCATIONS) -> list[tuple[
     return [(row["path"], float(row["total"] or 0.0), row["n"]) for row in rows]
 
 
+_RISK_BY_ROUTE_SQL = {
+    "postgresql": """
+SELECT route.value AS route, SUM(f.blast_radius) AS risk, COUNT(*) AS n
+FROM {table} AS f CROSS JOIN LATERAL jsonb_array_elements_text(f.reach) AS route(value)
+WHERE f.project_id = %(project)s AND f.status = ANY(%(active)s)
+  AND jsonb_typeof(f.reach) = 'array'
+GROUP BY route.value ORDER BY risk DESC, route LIMIT %(limit)s
+""",
+    "sqlite": """
+SELECT route.value AS route, SUM(f.blast_radius) AS risk, COUNT(*) AS n
+FROM {table} AS f, json_each(f.reach) AS route
+WHERE f.project_id = %(project)s AND f.status IN ({active})
+  AND json_type(f.reach) = 'array'
+GROUP BY route.value ORDER BY risk DESC, route LIMIT %(limit)s
+""",
+}
+
+
+def risk_by_route(project: Project, limit: int = RISK_LOCATIONS) -> list[tuple[str, float, int]]:
+    """Where the risk lives, by HTTP route: the summed blast radius of the active findings each
+    route reaches (a helper used by many routes counts for each of them, as its risk does)."""
+    active = sorted(str(s) for s in ACTIVE_STATUSES)
+    params: dict[str, Any] = {"project": project.pk, "active": active, "limit": limit}
+    template = _RISK_BY_ROUTE_SQL.get(connection.vendor)
+    if template is None:
+        return risk_by_route_in_python(project, limit)
+    # SQLite binds no lists: one placeholder per status (PostgreSQL takes the list for ANY).
+    placeholders = ", ".join(f"%(active{i})s" for i in range(len(active)))
+    if connection.vendor != "postgresql":
+        del params["active"]
+        params.update({f"active{i}": status for i, status in enumerate(active)})
+    sql = template.format(table=Finding._meta.db_table, active=placeholders)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [(str(route), float(risk or 0.0), int(n)) for route, risk, n in rows]
+
+
+def risk_by_route_in_python(
+    project: Project, limit: int = RISK_LOCATIONS
+) -> list[tuple[str, float, int]]:
+    """``risk_by_route`` for database backends without JSON table functions (reads every
+    active finding's reach, so the SQL versions are preferred)."""
+    totals: dict[str, tuple[float, int]] = {}
+    for reach, blast in active_findings(project).values_list("reach", "blast_radius"):
+        for route in reach if isinstance(reach, list) else ():
+            total, count = totals.get(str(route), (0.0, 0))
+            totals[str(route)] = (total + float(blast or 0.0), count + 1)
+    ranked = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    return [(route, total, count) for route, (total, count) in ranked]
+
+
 def mean_days_to_remediate(project: Project) -> dict[str, float | None]:
     """Mean days from first seen to fixed, per severity, over fixed findings."""
     duration = ExpressionWrapper(F("fixed_at") - F("created_at"), output_field=DurationField())
@@ -391,6 +443,7 @@ class ProjectDashboard:
     scans: list[Scan]
     categories: list[tuple[str, int]]
     locations: list[tuple[str, float, int]]
+    routes: list[tuple[str, float, int]]
     mttr: dict[str, float | None]
     load: list[LoadRow]
     last_scan: Scan | None
@@ -430,18 +483,23 @@ def project_dashboard(project: Project) -> ProjectDashboard:
     )
     # The aggregates read every active finding (the expensive part on big projects); they are
     # cached under a key derived from the data, so any process computes them once per change.
-    key = "reports:dashboard:" + findings_version(project, latest, scans[-1] if scans else None)
+    key = "reports:dashboard:v2:" + findings_version(project, latest, scans[-1] if scans else None)
     cached = cache.get(key)
     if cached is None:
-        cached = (active_aggregates(project), mean_days_to_remediate(project))
+        cached = (
+            active_aggregates(project),
+            mean_days_to_remediate(project),
+            risk_by_route(project),
+        )
         cache.set(key, cached, DASHBOARD_CACHE_SECONDS)
-    aggregates, mttr = cached
+    aggregates, mttr, routes = cached
     return ProjectDashboard(
         summary=aggregates.summary,
         top=top_findings(project),
         scans=scans,
         categories=aggregates.categories,
         locations=aggregates.locations,
+        routes=routes,
         mttr=mttr,
         load=load_test_history(project),
         last_scan=scans[-1] if scans else None,

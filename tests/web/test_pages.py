@@ -21,7 +21,7 @@ from tests.web.conftest import World, signed_in
 pytestmark = pytest.mark.django_db
 
 # Fixed budgets: they must not grow with the number of findings, scans or members.
-DASHBOARD_QUERIES = 13  # cold cache; PostgreSQL needs 11 (one GROUPING SETS pass)
+DASHBOARD_QUERIES = 14  # cold cache; PostgreSQL needs 12 (one GROUPING SETS pass, routes)
 FINDINGS_QUERIES = 8
 OVERVIEW_QUERIES = 14
 
@@ -117,6 +117,7 @@ def test_project_dashboard_query_count_does_not_grow_with_findings(
         "new_vs_fixed",
         "categories",
         "locations",
+        "routes",
         "mttr",
         "load",
     }
@@ -605,3 +606,21 @@ def test_removing_a_member_hands_back_their_findings_and_keeps_the_last_owner(
         signed_in(world.owner).post(f"/team/{other_org_membership.pk}/remove/").status_code == 404
     )
     assert world.org.memberships.filter(pk=viewer_membership.pk).exists()
+
+
+def test_risk_by_route_sums_what_each_route_reaches(world: World) -> None:
+    from audit_platform.reports import selectors  # noqa: PLC0415
+
+    Finding.objects.filter(project=world.project).update(reach=[])
+    FindingFactory(project=world.project, blast_radius=10.0, reach=["GET /a", "POST /b"])
+    FindingFactory(project=world.project, blast_radius=2.5, reach=["GET /a"])
+    FindingFactory(
+        project=world.project, blast_radius=99.0, reach=["GET /a"], status=FindingStatus.FIXED
+    )
+    FindingFactory(project=world.other_project, blast_radius=50.0, reach=["GET /a"])
+    expected = [("GET /a", 12.5, 2), ("POST /b", 10.0, 1)]
+    assert selectors.risk_by_route(world.project) == expected
+    assert selectors.risk_by_route_in_python(world.project) == expected
+    assert selectors.risk_by_route(world.project, limit=1) == expected[:1]
+    html = signed_in(world.owner).get(world.url()).content.decode()
+    assert 'data-figure="fig-routes"' in html
