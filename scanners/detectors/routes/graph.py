@@ -1,0 +1,209 @@
+"""What routes run: the FastAPI dependency tree of each route and the functions routes reach.
+
+``project.fastapi.depends_of`` resolves ``Depends(function)`` parameters. FastAPI also calls
+``Depends()`` with no argument (the class named by the parameter annotation is the dependency and
+its ``__init__`` parameters are resolved in turn), class instances with a ``__call__`` (the
+security schemes ``APIKeyHeader(...)``, ``OAuth2PasswordBearer(...)`` or a project class), and
+``Annotated[T, Depends(...)]`` parameters. This module models all of them, for every detector of
+this package, without changing the project-wide reachability.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from scanners.project.knowledge import DEPENDS_CALLEES
+from scanners.project.model import FunctionInfo, Project
+from scanners.project.resolve import Value
+from scanners.project.summary import Expr
+
+
+@dataclass(frozen=True)
+class DependencyNode:
+    """One callable FastAPI resolves for a request.
+
+    ``key`` is the fid of the project function that runs (a function, a class ``__init__``, an
+    instance ``__call__``), or ``"ext:<name>"`` for a third-party callable (a security scheme
+    instance) that has no project sub-dependencies.
+    """
+
+    key: str
+    label: str  # what the code names: "verify_admin", "AdminContext", "admin_key_header"
+
+    @property
+    def fid(self) -> str:
+        return "" if self.key.startswith("ext:") else self.key
+
+
+def _is_depends_call(project: Project, info: FunctionInfo, expr: Expr | None) -> bool:
+    if expr is None or expr[0] != "call":
+        return False
+    callee = project.resolve(info, expr[1])
+    return callee is not None and callee[0] == "ext" and callee[1] in DEPENDS_CALLEES
+
+
+def _depends_argument(expr: Expr) -> Expr | None:
+    """The ``dependency`` of a ``Depends(...)`` call expression, None for ``Depends()``."""
+    target: Expr | None = expr[2][0] if expr[2] else None
+    for key, value in expr[3]:
+        if key == "dependency":
+            target = value
+    return target
+
+
+def _label(expr: Expr | None) -> str:
+    if expr is None:
+        return "?"
+    if expr[0] == "name":
+        return str(expr[1])
+    if expr[0] == "attr":
+        return str(expr[2])
+    if expr[0] == "sub":
+        return _label(expr[1])
+    if expr[0] == "call":
+        return _label(expr[1])
+    return "?"
+
+
+def _node_for_value(project: Project, value: Value | None, label: str) -> DependencyNode | None:
+    """The callable FastAPI runs for a resolved dependency value."""
+    if value is None:
+        return None
+    resolver = project.resolver
+    kind = value[0]
+    if kind == "func":
+        return DependencyNode(str(value[1]), label)
+    if kind == "class":
+        init = resolver.class_member(str(value[1]), "__init__")
+        if init is not None and init[0] == "func":
+            return DependencyNode(str(init[1]), label)
+        return DependencyNode(f"ext:{value[1]}", label)
+    if kind == "inst":
+        type_name = str(value[1])
+        if ":" in type_name:
+            call = resolver.instance_attribute(type_name, "__call__")
+            if call is not None and call[0] == "func":
+                return DependencyNode(str(call[1]), label)
+            return None
+        return DependencyNode(f"ext:{value[2] or type_name}", label)
+    if kind == "ext":
+        return DependencyNode(f"ext:{value[1]}", label)
+    return None
+
+
+def _annotated_parts(
+    project: Project, info: FunctionInfo, annotation: Expr
+) -> tuple[Expr, tuple[Expr, ...]] | None:
+    """``Annotated[T, meta...]`` written in place -> (T, metadata)."""
+    if annotation[0] != "sub" or not annotation[2]:
+        return None
+    base = project.resolve(info, annotation[1])
+    if base is None or base[0] != "ext" or not str(base[1]).endswith(".Annotated"):
+        return None
+    items: tuple[Expr, ...] = annotation[2]
+    return items[0], items[1:]
+
+
+def _parameter_dependency(
+    project: Project, info: FunctionInfo, annotation: Expr | None, default: Expr | None
+) -> DependencyNode | None:
+    """The dependency a parameter declares, however it is written."""
+    depends: Expr | None = default if _is_depends_call(project, info, default) else None
+    type_expr = annotation
+    if depends is None and annotation is not None:
+        parts = _annotated_parts(project, info, annotation)
+        if parts is not None:
+            type_expr = parts[0]
+            depends = next(
+                (item for item in parts[1] if _is_depends_call(project, info, item)), None
+            )
+        else:
+            # `CurrentUser` aliasing `Annotated[User, Depends(get_user)]` elsewhere.
+            module, function = info.module, info.summary
+            target = project.resolver.annotated_dependency(module, function, annotation)
+            return _node_for_value(project, target, _label(annotation))
+    if depends is None:
+        return None
+    argument = _depends_argument(depends)
+    if argument is None:
+        # `ctx: AdminContext = Depends()`: FastAPI calls the annotated class.
+        if type_expr is None:
+            return None
+        return _node_for_value(project, project.resolve(info, type_expr), _label(type_expr))
+    return _node_for_value(project, project.resolve(info, argument), _label(argument))
+
+
+def parameter_dependencies(project: Project, fid: str) -> list[DependencyNode]:
+    """The dependencies a function's own parameters declare (its sub-dependencies)."""
+
+    def compute() -> list[DependencyNode]:
+        info = project.function(fid)
+        if info is None:
+            return []
+        found: list[DependencyNode] = []
+        for param in info.summary.params:
+            node = _parameter_dependency(project, info, param.annotation, param.default)
+            if node is not None:
+                found.append(node)
+        return found
+
+    return project.memo(f"routes.parameter_dependencies:{fid}", compute)
+
+
+def route_dependencies(
+    project: Project, handler: str, declared: tuple[str, ...]
+) -> list[DependencyNode]:
+    """A route's level-1 dependencies: its parameters' and ``dependencies=`` of the decorator,
+    routers and app."""
+    nodes = list(parameter_dependencies(project, handler))
+    for fid in declared:
+        info = project.function(fid)
+        name = info.summary.name if info is not None else fid
+        if info is not None and name == "__init__" and info.summary.class_qualname:
+            name = info.summary.class_qualname.rsplit(".", 1)[-1]
+        nodes.append(DependencyNode(fid, name))
+    return nodes
+
+
+def dependency_depth(
+    project: Project, node: DependencyNode, active: frozenset[str] = frozenset()
+) -> list[DependencyNode]:
+    """The longest chain of dependencies starting at ``node`` (``node`` first)."""
+    if not node.fid or node.key in active:
+        return [node]
+    best: list[DependencyNode] = []
+    for child in parameter_dependencies(project, node.fid):
+        chain = dependency_depth(project, child, active | {node.key})
+        if len(chain) > len(best):
+            best = chain
+    return [node, *best]
+
+
+def reachable_from_routes(project: Project) -> dict[str, str]:
+    """Project functions that serving a request runs: route handlers, every dependency in their
+    trees and everything those call, mapped to the label of one route that reaches them."""
+
+    def compute() -> dict[str, str]:
+        reached: dict[str, str] = {}
+        queue: deque[str] = deque()
+        for route in project.routes:
+            for node in [
+                DependencyNode(route.handler, ""),
+                *route_dependencies(project, route.handler, route.dependencies),
+            ]:
+                if node.fid and node.fid not in reached:
+                    reached[node.fid] = route.label
+                    queue.append(node.fid)
+        while queue:
+            current = queue.popleft()
+            label = reached[current]
+            successors = [edge.callee for edge in project.edges_out.get(current, ())]
+            successors += [node.fid for node in parameter_dependencies(project, current)]
+            for callee in successors:
+                if callee and callee not in reached:
+                    reached[callee] = label
+                    queue.append(callee)
+        return reached
+
+    return project.memo("routes.reachable_from_routes", compute)
