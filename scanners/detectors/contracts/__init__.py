@@ -1,0 +1,1 @@
+"""Detectors of the Pydantic and API contract categories (PYD-*, API-RESPONSE-LEAK, ...)."""

@@ -1,0 +1,262 @@
+"""Per-file facts for the Pydantic analyses (``scanners.project.pydantic_models``).
+
+Two kinds:
+
+- ``"pydantic_classes"``: every class with class-level annotated fields (which of them are
+  Pydantic models is decided across modules later, through their bases): each field's
+  annotation classified (``Optional``, ``Any``-like, plain ``str`` and whether it is bounded),
+  the ``Field(...)`` keywords (also inside ``Annotated[...]``) and the line; plus ``class Config``.
+- ``"attribute_uses"``: per function, the dereferences ``var.field.attr`` / ``var.field[...]``
+  and which ``var.field`` are checked for ``None`` (``is None``, truthiness, ``or``), so a
+  detector can tell an Optional field used without a check; and the ``return name`` lines.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from scanners.project.facts import fact_extractor
+from scanners.project.summary import ModuleSummary
+
+# Keywords of Field(...)/StringConstraints(...)/constr(...) that bound a string.
+STRING_BOUNDS = frozenset({"max_length", "pattern", "regex"})
+# Types that are strings with a built-in shape or bound: never "unconstrained".
+SHAPED_STRING_TYPES = frozenset(
+    {"EmailStr", "NameEmail", "HttpUrl", "AnyUrl", "AnyHttpUrl", "SecretStr", "UUID", "constr"}
+)
+_FIELD_CALLEES = frozenset({"Field", "StringConstraints", "constr", "Query", "Body"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldFact:
+    name: str
+    line: int
+    annotation: str  # source text
+    optional: bool  # Optional[X], Union[X, None], X | None
+    loose: str  # "" or what makes it loose: "Any", "dict", "dict[str, Any]", "list", ...
+    is_str: bool  # the type (under Optional/Annotated) is plain `str`
+    bounded: bool  # a max_length/pattern/regex bound from Field(...) or Annotated metadata
+    field_keywords: tuple[str, ...]  # keyword names given to Field(...)
+    type_names: tuple[str, ...]  # every name the annotation mentions (nested model lookup)
+    default: str  # source text of the default ("" when none)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFact:
+    qualname: str
+    line: int
+    fields: tuple[FieldFact, ...]
+    config_class_line: int  # `class Config:` inside the class, 0 when none
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionUses:
+    derefs: tuple[tuple[str, str, int], ...]  # (var, field, line) for var.field.x / var.field[...]
+    guarded: frozenset[tuple[str, str]]  # (var, field) compared with None or tested for truth
+    returns: tuple[tuple[str, int], ...]  # (name, line) for `return name`
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+def _last(node: ast.expr) -> str:
+    return _dotted(node).rpartition(".")[2]
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _bound_keywords(call: ast.Call) -> set[str]:
+    return {kw.arg for kw in call.keywords if kw.arg is not None}
+
+
+@dataclass
+class _TypeShape:
+    optional: bool = False
+    loose: str = ""
+    is_str: bool = False
+    bounded: bool = False
+    field_keywords: tuple[str, ...] = ()
+
+
+def _unwrap(node: ast.expr, shape: _TypeShape) -> ast.expr:
+    """Strip Annotated[...] (collecting its Field bounds) and Optional/`| None` layers."""
+    while True:
+        if isinstance(node, ast.Subscript) and _last(node.value) == "Annotated":
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            for meta in items[1:]:
+                if isinstance(meta, ast.Call) and _last(meta.func) in _FIELD_CALLEES:
+                    keywords = _bound_keywords(meta)
+                    shape.field_keywords += tuple(sorted(keywords))
+                    shape.bounded |= bool(keywords & STRING_BOUNDS)
+            node = items[0]
+            continue
+        if isinstance(node, ast.Subscript) and _last(node.value) == "Optional":
+            shape.optional = True
+            node = node.slice
+            continue
+        if isinstance(node, ast.Subscript) and _last(node.value) == "Union":
+            items = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+            rest = [item for item in items if not _is_none(item)]
+            if len(rest) < len(items):
+                shape.optional = True
+            if len(rest) == 1:
+                node = rest[0]
+                continue
+            return node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            if _is_none(node.right):
+                shape.optional = True
+                node = node.left
+                continue
+            if _is_none(node.left):
+                shape.optional = True
+                node = node.right
+                continue
+        return node
+
+
+def _loose_kind(node: ast.expr) -> str:
+    name = _last(node) if not isinstance(node, ast.Subscript) else ""
+    if name == "Any":
+        return "Any"
+    if name in ("dict", "Dict", "list", "List"):
+        return name
+    if isinstance(node, ast.Subscript):
+        outer = _last(node.value)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if outer in ("dict", "Dict", "Mapping") and len(items) == 2 and _last(items[1]) == "Any":
+            return f"{outer}[{ast.unparse(items[0])}, Any]"
+        if outer in ("list", "List", "Sequence", "set", "Set") and _last(items[0]) == "Any":
+            return f"{outer}[Any]"
+    return ""
+
+
+def _field(node: ast.AnnAssign, target: str) -> FieldFact:
+    shape = _TypeShape()
+    inner = _unwrap(node.annotation, shape)
+    default = node.value
+    if isinstance(default, ast.Call) and _last(default.func) in _FIELD_CALLEES:
+        keywords = _bound_keywords(default)
+        shape.field_keywords += tuple(sorted(keywords))
+        shape.bounded |= bool(keywords & STRING_BOUNDS)
+    inner_name = _last(inner)
+    if isinstance(inner, ast.Call) and _last(inner.func) == "constr":
+        inner_name = "constr"
+    type_names = tuple(sorted({n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name)}))
+    return FieldFact(
+        name=target,
+        line=node.lineno,
+        annotation=ast.unparse(node.annotation),
+        optional=shape.optional,
+        loose=_loose_kind(inner),
+        is_str=inner_name == "str" and not isinstance(inner, ast.Subscript),
+        bounded=shape.bounded or inner_name in SHAPED_STRING_TYPES,
+        field_keywords=shape.field_keywords,
+        type_names=type_names,
+        default=ast.unparse(default) if default is not None else "",
+    )
+
+
+@fact_extractor("pydantic_classes")
+def pydantic_classes(tree: ast.Module, summary: ModuleSummary) -> dict[str, ClassFact] | None:
+    """Class qualname -> its annotated fields, for every class that has any."""
+    if not summary.classes:
+        return None
+    qualname_at = {cs.line: qualname for qualname, cs in summary.classes.items()}
+    found: dict[str, ClassFact] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef) or node.lineno not in qualname_at:
+            continue
+        fields: list[FieldFact] = []
+        config_line = 0
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                name = statement.target.id
+                if _last(statement.annotation) != "ClassVar" and not name.startswith("_"):
+                    fields.append(_field(statement, name))
+            elif isinstance(statement, ast.ClassDef) and statement.name == "Config":
+                config_line = statement.lineno
+        if fields or config_line:
+            qualname = qualname_at[node.lineno]
+            found[qualname] = ClassFact(qualname, node.lineno, tuple(fields), config_line)
+    return found or None
+
+
+def _field_ref(node: ast.expr) -> tuple[str, str] | None:
+    """`var.field` -> (var, field)."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id, node.attr
+    return None
+
+
+def _tested(node: ast.expr, guarded: set[tuple[str, str]]) -> None:
+    """Record every `var.field` a condition tests (truthiness, `is None`, `==`, `not`, and/or)."""
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _tested(value, guarded)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _tested(node.operand, guarded)
+    elif isinstance(node, ast.Compare):
+        for operand in (node.left, *node.comparators):
+            ref = _field_ref(operand)
+            if ref is not None:
+                guarded.add(ref)
+    else:
+        ref = _field_ref(node)
+        if ref is not None:
+            guarded.add(ref)
+
+
+def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionUses | None:
+    derefs: list[tuple[str, str, int]] = []
+    guarded: set[tuple[str, str]] = set()
+    returns: list[tuple[str, int]] = []
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            ref = _field_ref(node.value)
+            if ref is not None:
+                derefs.append((ref[0], ref[1], node.lineno))
+        elif isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+            _tested(node.test, guarded)
+        elif isinstance(node, ast.comprehension):
+            for condition in node.ifs:
+                _tested(condition, guarded)
+        elif isinstance(node, (ast.BoolOp, ast.Compare)):
+            # `x.f or default`, `x.f and x.f.g`, `x.f is None` anywhere (also in returns)
+            _tested(node, guarded)
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
+            returns.append((node.value.id, node.lineno))
+    if not derefs and not returns:
+        return None
+    return FunctionUses(tuple(derefs), frozenset(guarded), tuple(returns))
+
+
+@fact_extractor("attribute_uses")
+def attribute_uses(tree: ast.Module, summary: ModuleSummary) -> dict[str, FunctionUses] | None:
+    """Function qualname -> its field dereferences, None checks and `return name` lines."""
+    qualname_at = {
+        (fs.line, fs.name): qualname
+        for qualname, fs in summary.functions.items()
+        if not fs.is_module_body
+    }
+    if not qualname_at:
+        return None
+    found: dict[str, FunctionUses] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            qualname = qualname_at.get((node.lineno, node.name))
+            if qualname is None:
+                continue
+            uses = _function_uses(node)
+            if uses is not None:
+                found[qualname] = uses
+    return found or None

@@ -1,0 +1,236 @@
+"""The Pydantic models of a project, across modules, and how the routes use them.
+
+Built once per scan (``pydantic_models(project)``, memoized on the project) from the
+``pydantic_classes`` facts (``scanners.project.facts.pydantic``) and the resolver:
+
+- which project classes are Pydantic models: a base chain (through imports, aliases and other
+  project classes) reaching ``pydantic.*`` or ``sqlmodel.*``; settings classes
+  (``pydantic_settings``/``BaseSettings``) are not API models;
+- each model's fields with inheritance (a subclass redefining a field hides the base's);
+- request models: the type of a route parameter that is not a ``Depends(...)`` of a function
+  (request body, ``Depends()`` / ``Query()`` query models), classes named like input
+  (``*In``, ``*Create``, ``*Update``, ``*Patch``, ``*Request``, ``*Input``, ``*Payload``) that
+  no route returns, and the models nested in their fields;
+- response models: ``response_model=`` of a route decorator or, without it, the route's return
+  annotation, and the models nested in their fields;
+- ORM classes (SQLAlchemy declarative models, ``SQLModel`` with ``table=True``), whose
+  instances a route may return as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from scanners.project.facts.pydantic import ClassFact, FieldFact
+from scanners.project.model import Project
+from scanners.project.resolve import split_fid
+from scanners.project.summary import Expr, FunctionSummary, ModuleSummary
+
+INPUT_SUFFIXES = ("In", "Create", "Update", "Patch", "Request", "Input", "Payload")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_SETTINGS_PREFIXES = ("pydantic_settings.", "pydantic.BaseSettings", "pydantic.env_settings")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelClass:
+    cid: str  # "module:Qualname"
+    path: str
+    qualname: str
+    line: int
+    fields: tuple[FieldFact, ...]  # its own fields, in source order
+    config_class_line: int
+
+
+@dataclass(slots=True)
+class RouteModels:
+    """What one route handler does with models."""
+
+    fid: str
+    method: str
+    def_line: int
+    bodies: list[tuple[str, str]] = field(default_factory=list)  # (param name, model cid)
+    responses: list[str] = field(default_factory=list)  # model cids it answers with
+    declares_response_model: bool = False  # `response_model=` given (even None)
+
+
+@dataclass(slots=True)
+class PydanticModels:
+    models: dict[str, ModelClass] = field(default_factory=dict)
+    orm_classes: set[str] = field(default_factory=set)
+    request_models: set[str] = field(default_factory=set)
+    response_models: set[str] = field(default_factory=set)
+    routes: dict[str, RouteModels] = field(default_factory=dict)  # handler fid -> uses
+    _mro: dict[str, list[str]] = field(default_factory=dict)  # cid -> project classes, own first
+
+    def is_model(self, cid: str) -> bool:
+        return cid in self.models
+
+    def lineage(self, cid: str) -> list[str]:
+        """The class then its project base classes (breadth first)."""
+        return self._mro.get(cid, [cid])
+
+    def all_fields(self, cid: str) -> list[tuple[ModelClass, FieldFact]]:
+        """Every field of the model, inherited ones included; a redefinition hides the base's."""
+        seen: set[str] = set()
+        found: list[tuple[ModelClass, FieldFact]] = []
+        for owner_cid in self.lineage(cid):
+            owner = self.models.get(owner_cid)
+            if owner is None:
+                continue
+            for fact in owner.fields:
+                if fact.name not in seen:
+                    seen.add(fact.name)
+                    found.append((owner, fact))
+        return found
+
+
+def _walk_names(expr: Expr | None) -> Iterator[Expr]:
+    """Every name/attribute reference of an annotation, skipping call arguments (Field(...))."""
+    if expr is None or not isinstance(expr, tuple) or not expr:
+        return
+    kind = expr[0]
+    if kind in ("name", "attr"):
+        yield expr
+    elif kind == "sub":
+        yield from _walk_names(expr[1])
+        for item in expr[2]:
+            yield from _walk_names(item)
+    elif kind == "binop":
+        yield from _walk_names(expr[2])
+        yield from _walk_names(expr[3])
+    elif kind == "seq":
+        for item in expr[1]:
+            yield from _walk_names(item)
+
+
+def classes_in_annotation(
+    project: Project, module: ModuleSummary, fs: FunctionSummary, annotation: Expr | None
+) -> list[str]:
+    """The project classes an annotation mentions: ``list[Out]``, ``Optional[In]``, ..."""
+    found: list[str] = []
+    for name in _walk_names(annotation):
+        value = project.resolver.resolve(module, fs, name)
+        if value is not None and value[0] == "class" and value[1] not in found:
+            found.append(value[1])
+    return found
+
+
+def _is_function_dependency(default: Expr | None) -> bool:
+    """`Depends(get_x)` (a provider function) as opposed to `Depends()` of the annotated class."""
+    if default is None or default[0] != "call":
+        return False
+    func = default[1]
+    name = func[1] if func[0] == "name" else func[2] if func[0] == "attr" else ""
+    return name in ("Depends", "Security") and bool(default[2] or default[3])
+
+
+def _route_decorator(fs: FunctionSummary, line: int) -> Expr | None:
+    for decorator, decorator_line in zip(fs.decorators, fs.decorator_lines, strict=False):
+        if decorator_line == line and decorator[0] == "call":
+            return decorator
+    return None
+
+
+def _build(project: Project) -> PydanticModels:
+    result = PydanticModels()
+    resolver = project.resolver
+    class_facts: dict[str, ClassFact] = {}
+    for module_name, facts in project.facts("pydantic_classes").items():
+        for qualname, fact in facts.items():
+            class_facts[f"{module_name}:{qualname}"] = fact
+    for module_name, module in project.modules.items():
+        for qualname, cs in module.classes.items():
+            cid = f"{module_name}:{qualname}"
+            mro = resolver.mro(cid)
+            externals = [value[1] for value in mro if value[0] == "ext"]
+            project_classes = [value[1] for value in mro if value[0] == "class"]
+            result._mro[cid] = project_classes
+            table = any(k == "table" and v == ("const", True) for k, v in cs.keywords)
+            tablename = any(
+                "__tablename__" in found[1].attr_values
+                for c in project_classes
+                if (found := resolver.klass(c)) is not None
+            )
+            if tablename or table or any(e.startswith("sqlalchemy.") for e in externals):
+                result.orm_classes.add(cid)
+            if table or any(e.startswith(_SETTINGS_PREFIXES) for e in externals):
+                continue
+            if any(e.startswith(("pydantic.", "sqlmodel.")) for e in externals):
+                fact = class_facts.get(cid)
+                result.models[cid] = ModelClass(
+                    cid=cid,
+                    path=module.path,
+                    qualname=qualname,
+                    line=cs.line,
+                    fields=fact.fields if fact is not None else (),
+                    config_class_line=fact.config_class_line if fact is not None else 0,
+                )
+    _route_uses(project, result)
+    named_inputs = {
+        cid
+        for cid, model in result.models.items()
+        if model.qualname.rpartition(".")[2].endswith(INPUT_SUFFIXES)
+        and cid not in result.response_models
+    }
+    result.request_models |= named_inputs
+    result.request_models = _with_nested(project, result, result.request_models)
+    result.response_models = _with_nested(project, result, result.response_models)
+    return result
+
+
+def _route_uses(project: Project, result: PydanticModels) -> None:
+    for route in project.routes:
+        info = project.function(route.handler)
+        if info is None:
+            continue
+        module, fs = info.module, info.summary
+        uses = result.routes.get(route.handler)
+        if uses is None:
+            uses = RouteModels(route.handler, route.method, fs.line)
+            result.routes[route.handler] = uses
+        for param in fs.params:
+            if _is_function_dependency(param.default):
+                continue
+            for cid in classes_in_annotation(project, module, fs, param.annotation):
+                if result.is_model(cid) and (param.name, cid) not in uses.bodies:
+                    uses.bodies.append((param.name, cid))
+                    result.request_models.add(cid)
+        decorator = _route_decorator(fs, route.line)
+        declared: Expr | None = None
+        if decorator is not None:
+            for key, value in decorator[3]:
+                if key == "response_model":
+                    declared = value
+                    uses.declares_response_model = True
+        annotation = declared if uses.declares_response_model else fs.returns
+        for cid in classes_in_annotation(project, module, fs, annotation):
+            if result.is_model(cid) and cid not in uses.responses:
+                uses.responses.append(cid)
+                result.response_models.add(cid)
+
+
+def _with_nested(project: Project, result: PydanticModels, roots: set[str]) -> set[str]:
+    """``roots`` plus every model reachable through field annotations (nested models)."""
+    found = set(roots)
+    stack = list(roots)
+    while stack:
+        cid = stack.pop()
+        for owner, fact in result.all_fields(cid):
+            module_name, _ = split_fid(owner.cid)
+            module = project.modules.get(module_name)
+            if module is None:
+                continue
+            for name in fact.type_names:
+                value = project.resolver.resolve(module, module.body, ("name", name))
+                if value is None or value[0] != "class" or value[1] not in result.models:
+                    continue
+                if value[1] not in found:
+                    found.add(value[1])
+                    stack.append(value[1])
+    return found
+
+
+def pydantic_models(project: Project) -> PydanticModels:
+    """The project's Pydantic model (computed once per scan)."""
+    return project.memo("pydantic_models", lambda: _build(project))
