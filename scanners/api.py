@@ -18,6 +18,7 @@ from scanners.context import attach_code_context
 from scanners.detectors.registry import run_detectors
 from scanners.findings import Finding, ScanOptions, ScanResult
 from scanners.fingerprint import assign_fingerprints
+from scanners.fixes import attach_fixes
 from scanners.project.build import build_project, discover_sources, gc_paused
 from scanners.ranking import RuntimeSignals, rank
 from scanners.runtime.stage import run_ingest_stage
@@ -129,6 +130,8 @@ def scan(root: Path, options: ScanOptions | None = None) -> ScanResult:
     signals = RuntimeSignals(runtime.route_traffic, runtime.function_heat) if runtime else None
 
     attach_code_context(root, findings)
+    # Generated patches (suggested_fix) for the findings a fixer knows how to fix.
+    attach_fixes(findings, root)
     result.findings = rank(findings, signals)
     assign_fingerprints(result.findings)
     result.stats = {

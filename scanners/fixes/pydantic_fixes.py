@@ -1,0 +1,1 @@
+"""Fixers of PYD-V1-API, PYD-UNCONSTRAINED-STR and PYD-ANY-FIELD."""

@@ -1,0 +1,1 @@
+"""Fixer of API-RESPONSE-LEAK."""

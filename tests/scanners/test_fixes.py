@@ -1,0 +1,248 @@
+"""Generated fixes: unit tests per fixer, and apply-and-rescan on the public corpus."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from scanners import scan
+from scanners.catalog import Severity
+from scanners.findings import Finding, ScanOptions
+from scanners.fixes import attach_fixes, fix_text
+from scanners.fixes.edits import unified_diff
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "eval-public"
+SERVICES = ("shop_api", "notes_api", "feeds_api", "media_api")
+
+
+def _finding(category: str, line: int, path: str = "app.py", **properties: str) -> Finding:
+    return Finding(
+        rule_id="test",
+        category=category,
+        severity=Severity.MEDIUM,
+        title="",
+        message="",
+        path=path,
+        start_line=line,
+        properties=dict(properties),
+    )
+
+
+def _fix(category: str, source: str, line: int, **properties: str) -> str | None:
+    return fix_text(_finding(category, line, **properties), textwrap.dedent(source))
+
+
+def _line_of(source: str, needle: str) -> int:
+    lines = textwrap.dedent(source).splitlines()
+    return next(number for number, text in enumerate(lines, 1) if needle in text)
+
+
+# --- ASYNC-BLOCKING-SLEEP ------------------------------------------------------------------
+
+SLEEPY = """\
+    \"\"\"Polling.\"\"\"
+
+    import time
+    from time import sleep as nap
+
+
+    async def poll() -> None:
+        time.sleep(0.5)
+        nap(1)
+
+
+    def helper() -> None:
+        time.sleep(0.5)
+"""
+
+
+def test_sleep_in_async_def_becomes_await_asyncio_sleep_with_import() -> None:
+    fixed = _fix("ASYNC-BLOCKING-SLEEP", SLEEPY, _line_of(SLEEPY, "time.sleep(0.5)"))
+    assert fixed == textwrap.dedent(SLEEPY).replace(
+        "import time\n", "import asyncio\nimport time\n"
+    ).replace("    time.sleep(0.5)\n    nap", "    await asyncio.sleep(0.5)\n    nap")
+
+
+def test_sleep_imported_by_name_and_existing_asyncio_alias() -> None:
+    source = SLEEPY.replace("import time\n", "import asyncio as aio\n    import time\n")
+    fixed = _fix("ASYNC-BLOCKING-SLEEP", source, _line_of(source, "nap(1)"))
+    assert fixed is not None
+    assert "    await aio.sleep(1)\n" in fixed
+    assert "import asyncio\n" not in fixed
+
+
+def test_sleep_in_sync_helper_or_nested_expression_is_not_fixed() -> None:
+    assert _fix("ASYNC-BLOCKING-SLEEP", SLEEPY, _line_of(SLEEPY, "def helper") + 1) is None
+    nested = """\
+        import time
+
+
+        async def poll() -> int:
+            return time.sleep(1) or 2
+    """
+    assert _fix("ASYNC-BLOCKING-SLEEP", nested, 5) is None
+
+
+# --- ASYNC-DEPRECATED-ON-EVENT -------------------------------------------------------------
+
+ON_EVENT = """\
+    from fastapi import FastAPI
+
+    from db import engine, redis
+
+    app = FastAPI(title="x")
+
+
+    @app.on_event("startup")
+    def configure() -> None:
+        print("up")
+
+
+    @app.on_event("shutdown")
+    async def close_redis() -> None:
+        await redis.aclose()
+
+
+    app.add_event_handler("shutdown", engine.dispose)
+"""
+
+ON_EVENT_FIXED = """\
+    import inspect
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+
+    from db import engine, redis
+
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure()
+        yield
+        await close_redis()
+        result = engine.dispose()
+        if inspect.isawaitable(result):
+            await result
+
+
+    app = FastAPI(title="x", lifespan=lifespan)
+
+
+    def configure() -> None:
+        print("up")
+
+
+    async def close_redis() -> None:
+        await redis.aclose()
+"""
+
+
+def test_on_event_handlers_move_into_a_lifespan() -> None:
+    for needle in ('on_event("startup")', "add_event_handler"):
+        fixed = _fix("ASYNC-DEPRECATED-ON-EVENT", ON_EVENT, _line_of(ON_EVENT, needle))
+        assert fixed == textwrap.dedent(ON_EVENT_FIXED)
+
+
+def test_on_event_is_skipped_when_the_app_is_elsewhere_or_has_a_lifespan() -> None:
+    router_only = """\
+        from fastapi import APIRouter
+
+        router = APIRouter()
+
+
+        @router.on_event("startup")
+        async def warm() -> None:
+            pass
+    """
+    assert _fix("ASYNC-DEPRECATED-ON-EVENT", router_only, 6) is None
+    imported_app = """\
+        from main import app
+
+
+        @app.on_event("startup")
+        async def warm() -> None:
+            pass
+    """
+    assert _fix("ASYNC-DEPRECATED-ON-EVENT", imported_app, 4) is None
+    with_lifespan = ON_EVENT.replace('FastAPI(title="x")', "FastAPI(lifespan=other)")
+    assert _fix("ASYNC-DEPRECATED-ON-EVENT", with_lifespan, 8) is None
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+def test_unified_diff_marks_a_missing_final_newline() -> None:
+    diff = unified_diff("a.py", "x = 1", "x = 2")
+    assert diff.splitlines() == [
+        "--- a/a.py",
+        "+++ b/a.py",
+        "@@ -1 +1 @@",
+        "-x = 1",
+        "\\ No newline at end of file",
+        "+x = 2",
+        "\\ No newline at end of file",
+    ]
+
+
+def test_attach_fixes_reads_the_file_and_skips_unknown_categories(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(textwrap.dedent(SLEEPY), encoding="utf-8")
+    sleep = _finding("ASYNC-BLOCKING-SLEEP", _line_of(SLEEPY, "time.sleep(0.5)"))
+    other = _finding("DB-SQL-INJECTION", 1)
+    missing = _finding("ASYNC-BLOCKING-SLEEP", 3, path="gone.py")
+    assert attach_fixes([sleep, other, missing], tmp_path) == 1
+    assert sleep.suggested_fix.startswith("--- a/app.py\n+++ b/app.py\n")
+    assert other.suggested_fix == missing.suggested_fix == ""
+
+
+# --- apply and rescan on the public corpus -------------------------------------------------
+
+
+def _counts(findings: list[Finding]) -> Counter[tuple[str, str]]:
+    return Counter((f.path, f.category) for f in findings)
+
+
+def _apply(root: Path, diff: str) -> None:
+    for args in (["git", "apply", "--check", "-"], ["git", "apply", "-"]):
+        done = subprocess.run(
+            args, check=False, cwd=root, input=diff, text=True, capture_output=True
+        )
+        assert done.returncode == 0, f"{' '.join(args)} failed: {done.stderr}\n{diff}"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="public corpus not available")
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_every_generated_fix_applies_compiles_and_removes_its_finding(tmp_path: Path) -> None:
+    options = ScanOptions(semgrep=False, jobs=1)
+    applied: Counter[str] = Counter()
+    for service in SERVICES:
+        root = tmp_path / service
+        shutil.copytree(CORPUS / service, root)
+        findings = scan(root, options).findings
+        for _round in range(10):
+            # One fix per file per round: every diff is made against the file as scanned.
+            per_file: dict[str, Finding] = {}
+            for finding in findings:
+                if finding.suggested_fix:
+                    per_file.setdefault(finding.path, finding)
+            if not per_file:
+                break
+            before = _counts(findings)
+            for path, finding in per_file.items():
+                _apply(root, finding.suggested_fix)
+                compile((root / path).read_text(encoding="utf-8"), path, "exec")
+                applied[finding.category] += 1
+            findings = scan(root, options).findings
+            after = _counts(findings)
+            for path, finding in per_file.items():
+                key = (path, finding.category)
+                assert after[key] < before[key], f"fix did not remove {finding.category} at {path}"
+        else:
+            pytest.fail(f"{service}: fixes keep coming after 10 rounds")
+    assert applied["ASYNC-BLOCKING-SLEEP"] >= 3
+    assert applied["ASYNC-DEPRECATED-ON-EVENT"] >= 2
