@@ -1,0 +1,106 @@
+"""How each route is declared: the keyword arguments of its decorator or ``add_api_route`` call."""
+
+from __future__ import annotations
+
+from scanners.project.fastapi import ROUTE_DECORATORS, Route
+from scanners.project.model import FunctionInfo, Project
+from scanners.project.summary import Expr
+
+DICT_TYPES = frozenset({"dict", "typing.Dict", "typing.Mapping", "collections.abc.Mapping"})
+ANY_TYPES = frozenset({"typing.Any", "object"})
+RESPONSE_TYPE_SUFFIXES = ("Response",)  # Response, JSONResponse, StreamingResponse, ...
+
+
+def declaration_keywords(project: Project, route: Route) -> dict[str, Expr]:
+    """The keywords of the decorator (or ``add_api_route`` call) that declared ``route``."""
+    info = project.function(route.handler)
+    if info is not None and route.file == info.path:
+        for decorator, line in zip(
+            info.summary.decorators, info.summary.decorator_lines, strict=False
+        ):
+            if line == route.line and _is_route_call(decorator):
+                return {key: value for key, value in decorator[3] if key is not None}
+    handler_name = route.handler.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    return _added_routes(project).get((route.line, handler_name), {})
+
+
+def _added_routes(project: Project) -> dict[tuple[int, str], dict[str, Expr]]:
+    """``router.add_api_route(path, endpoint, **keywords)`` calls by (line, endpoint name)."""
+
+    def compute() -> dict[tuple[int, str], dict[str, Expr]]:
+        found: dict[tuple[int, str], dict[str, Expr]] = {}
+        for info in project.functions():
+            for site in info.summary.calls:
+                if site.func[0] != "attr" or site.func[2] != "add_api_route":
+                    continue
+                endpoint = site.args[1] if len(site.args) > 1 else site.keyword("endpoint")
+                if endpoint is None or endpoint[0] not in ("name", "attr"):
+                    continue
+                name = str(endpoint[1] if endpoint[0] == "name" else endpoint[2])
+                keywords = {key: value for key, value in site.kwargs if key is not None}
+                found[(site.line, name)] = keywords
+        return found
+
+    return project.memo("routes.added_routes", compute)
+
+
+def _is_route_call(decorator: Expr) -> bool:
+    return (
+        decorator[0] == "call"
+        and decorator[1][0] == "attr"
+        and (decorator[1][2] in ROUTE_DECORATORS)
+    )
+
+
+def type_name(project: Project, info: FunctionInfo, expr: Expr | None) -> str:
+    """The dotted name a type expression refers to (``"dict"``, ``"typing.Any"``,
+    ``"app.schemas:Item"``), "" when unknown; subscripts give their base."""
+    if expr is None:
+        return ""
+    if expr[0] == "sub":
+        return type_name(project, info, expr[1])
+    if expr[0] == "const" and isinstance(expr[1], str):
+        return expr[1]
+    if expr[0] == "name" and expr[1] in ("dict", "object", "list"):
+        return str(expr[1])
+    value = project.resolve(info, expr)
+    if value is None:
+        return ""
+    if value[0] in ("ext", "class"):
+        return str(value[1])
+    return ""
+
+
+def is_loose_mapping(project: Project, info: FunctionInfo, expr: Expr | None) -> bool:
+    """``dict``, ``Dict[str, Any]``, ``Mapping``, ``Any``: no schema for the data."""
+    name = type_name(project, info, expr)
+    if name in ANY_TYPES:
+        return True
+    if name not in DICT_TYPES:
+        return False
+    # `dict[str, Item]` documents its values; `dict[str, Any]` and bare `dict` do not.
+    if expr is not None and expr[0] == "sub":
+        items: tuple[Expr, ...] = expr[2]
+        return len(items) < 2 or type_name(project, info, items[-1]) in ANY_TYPES
+    return True
+
+
+def unwrap_annotated(project: Project, info: FunctionInfo, expr: Expr | None) -> Expr | None:
+    """``Annotated[T, ...]`` -> ``T``; anything else unchanged."""
+    if (
+        expr is not None
+        and expr[0] == "sub"
+        and expr[2]
+        and type_name(project, info, expr[1]).endswith("Annotated")
+    ):
+        inner: Expr = expr[2][0]
+        return inner
+    return expr
+
+
+def is_response_type(project: Project, info: FunctionInfo, expr: Expr | None) -> bool:
+    """A Starlette/FastAPI ``Response`` class (or a subclass named like one)."""
+    name = type_name(project, info, expr)
+    return bool(name) and name.rsplit(".", 1)[-1].rsplit(":", 1)[-1].endswith(
+        RESPONSE_TYPE_SUFFIXES
+    )
