@@ -52,6 +52,7 @@ class RouteModels:
     bodies: list[tuple[str, str]] = field(default_factory=list)  # (param name, model cid)
     responses: list[str] = field(default_factory=list)  # model cids it answers with
     declares_response_model: bool = False  # `response_model=` given (even None)
+    response_model_is_none: bool = False  # `response_model=None`: the object is sent as it is
 
 
 @dataclass(slots=True)
@@ -203,6 +204,7 @@ def _route_uses(project: Project, result: PydanticModels) -> None:
                 if key == "response_model":
                     declared = value
                     uses.declares_response_model = True
+                    uses.response_model_is_none = value == ("const", None)
         annotation = declared if uses.declares_response_model else fs.returns
         for cid in classes_in_annotation(project, module, fs, annotation):
             if result.is_model(cid) and cid not in uses.responses:

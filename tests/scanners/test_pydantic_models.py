@@ -39,8 +39,18 @@ def test_inherited_fields_come_after_own_ones() -> None:
 def test_request_and_response_models_follow_routes_and_nesting() -> None:
     models = pydantic_models(fixture_project())
     # a base class is not itself input; its fields are, through all_fields of the subclass
-    assert models.request_models == {"svc.schemas:AccountCreate", "svc.schemas:LineIn"}
-    assert models.response_models == {"svc.schemas:AccountOut"}
+    assert models.request_models == {
+        "svc.schemas:AccountCreate",
+        "svc.schemas:LineIn",
+        "svc.schemas:LoginIn",
+        "svc.schemas:Preferences",
+    }
+    assert models.response_models == {
+        "svc.schemas:AccountOut",
+        "svc.schemas:AdminProfile",
+        "svc.schemas:PublicProfile",
+        "svc.schemas:Preferences",
+    }
     uses = models.routes["svc.api:create_account"]
     assert uses.bodies == [("payload", "svc.schemas:AccountCreate")]
     assert uses.responses == ["svc.schemas:AccountOut"]
