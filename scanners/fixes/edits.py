@@ -18,6 +18,10 @@ class Edit:
     text: str
 
 
+# AST nodes with a source span.
+Located = ast.expr | ast.stmt | ast.keyword | ast.arg
+
+
 class LineIndex:
     """Maps AST positions (1-based line, UTF-8 byte column) to character offsets."""
 
@@ -43,14 +47,14 @@ class LineIndex:
     def line_text(self, lineno: int) -> str:
         return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
 
-    def start(self, node: ast.expr | ast.stmt) -> int:
+    def start(self, node: Located) -> int:
         return self.offset(node.lineno, node.col_offset)
 
-    def end(self, node: ast.expr | ast.stmt) -> int:
+    def end(self, node: Located) -> int:
         assert node.end_lineno is not None and node.end_col_offset is not None
         return self.offset(node.end_lineno, node.end_col_offset)
 
-    def text(self, node: ast.expr | ast.stmt) -> str:
+    def text(self, node: Located) -> str:
         return self.source[self.start(node) : self.end(node)]
 
     def indent_of(self, lineno: int) -> str:
@@ -220,3 +224,60 @@ def enclosing_chain(tree: ast.Module, line: int) -> list[ast.AST]:
             return chain
         chain.append(inner)
         node = inner
+
+
+def _import_sort_key(name: str) -> tuple[int, str]:
+    # isort's order-by-type: CONSTANTS, then Classes, then functions and modules.
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    if name[:1].isupper():
+        return (1, name)
+    return (2, name)
+
+
+def from_import_edits(
+    tree: ast.Module, index: LineIndex, module: str, add: Iterable[str], remove: Iterable[str] = ()
+) -> list[Edit] | None:
+    """Import ``add`` from ``module`` and drop ``remove`` from its imports.
+
+    Rewrites the first plain ``from module import ...`` statement (no aliases, no comments);
+    without one, adds a new import line. ``None`` when a name to add is bound to something else.
+    """
+    bindings = module_bindings(tree)
+    names = defined_names(tree)
+    to_add = [n for n in dict.fromkeys(add) if bindings.get(n) != f"{module}.{n}"]
+    if any(n in names for n in to_add):
+        return None
+    to_remove = set(remove) - set(add)
+    statement = next(
+        (
+            s
+            for s in tree.body
+            if isinstance(s, ast.ImportFrom)
+            and s.module == module
+            and not s.level
+            and all(a.asname is None and a.name != "*" for a in s.names)
+            and "#" not in index.text(s)
+        ),
+        None,
+    )
+    if statement is None:
+        if not to_add:
+            return []
+        return import_edits(tree, index, [(module, n) for n in to_add])
+    current = [a.name for a in statement.names]
+    wanted = sorted(
+        {*current, *to_add} - to_remove,
+        key=_import_sort_key,
+    )
+    if set(wanted) == set(current):
+        return []
+    if not wanted:
+        start = index.line_start(statement.lineno)
+        return [Edit(start, index.line_start((statement.end_lineno or statement.lineno) + 1), "")]
+    text = f"from {module} import {', '.join(wanted)}"
+    indent = index.indent_of(statement.lineno)
+    if "\n" in index.text(statement) or len(indent) + len(text) > 100:
+        body = "".join(f"{indent}    {name},\n" for name in wanted)
+        text = f"from {module} import (\n{body}{indent})"
+    return [Edit(index.start(statement), index.end(statement), text)]

@@ -246,3 +246,156 @@ def test_every_generated_fix_applies_compiles_and_removes_its_finding(tmp_path: 
             pytest.fail(f"{service}: fixes keep coming after 10 rounds")
     assert applied["ASYNC-BLOCKING-SLEEP"] >= 3
     assert applied["ASYNC-DEPRECATED-ON-EVENT"] >= 2
+
+
+# --- PYD-V1-API -----------------------------------------------------------------------------
+
+V1_MODELS = """\
+    from typing import Any
+
+    from pydantic import BaseModel, root_validator, validator
+
+
+    class UserIn(BaseModel):
+        name: str
+        email: str
+
+        class Config:
+            orm_mode = True
+            allow_mutation = False
+            anystr_strip_whitespace = True
+
+        @validator("name", pre=True, allow_reuse=True)
+        def strip_name(cls, value: str, values: dict[str, Any]) -> str:
+            return value.strip() or values["email"]
+
+        @root_validator
+        def check(cls, values: dict[str, Any]) -> dict[str, Any]:
+            return values
+
+
+    def dump(user: UserIn, raw: dict[str, Any]) -> str:
+        copy = UserIn.parse_obj(raw).copy(update={"name": "x"})
+        return user.json() + str(copy.dict(exclude={"email"})) + str(UserIn.from_orm(raw))
+"""
+
+
+def _v1(needle: str, col: int = 1, end_col: int = 0) -> str | None:
+    finding = _finding("PYD-V1-API", _line_of(V1_MODELS, needle))
+    finding.start_col, finding.end_col = col, end_col
+    return fix_text(finding, textwrap.dedent(V1_MODELS))
+
+
+def test_v1_config_class_becomes_model_config() -> None:
+    fixed = _v1("orm_mode")
+    assert fixed is not None
+    assert (
+        "    model_config = ConfigDict(from_attributes=True, frozen=True, "
+        "str_strip_whitespace=True)\n\n    @validator"
+    ) in fixed
+    assert "class Config" not in fixed
+    assert "from pydantic import BaseModel, ConfigDict, root_validator, validator\n" in fixed
+    assert _v1("class Config:") == fixed
+
+
+def test_v1_validator_becomes_field_validator_classmethod_with_info() -> None:
+    fixed = _v1('@validator("name"')
+    assert fixed is not None
+    assert (
+        '    @field_validator("name", mode="before")\n'
+        "    @classmethod\n"
+        "    def strip_name(cls, value: str, info: ValidationInfo) -> str:\n"
+        '        return value.strip() or info.data["email"]\n'
+    ) in fixed
+    # `validator` had no other use: its import goes.
+    assert (
+        "from pydantic import BaseModel, ValidationInfo, field_validator, root_validator\n"
+    ) in fixed
+
+
+def test_v1_root_validator_becomes_model_validator_before() -> None:
+    fixed = _v1("@root_validator")
+    assert fixed is not None
+    assert '    @model_validator(mode="before")\n    @classmethod\n    def check(' in fixed
+    assert "from pydantic import BaseModel, model_validator, validator\n" in fixed
+
+
+def test_v1_methods_are_renamed_at_the_finding_column() -> None:
+    line = "copy = UserIn.parse_obj"
+    text = next(t for t in textwrap.dedent(V1_MODELS).splitlines() if line in t)
+    start = text.index("UserIn") + 1
+    parse_obj_end = text.index(".copy(") + 1
+    parse_obj = _v1(line, col=start, end_col=parse_obj_end)
+    assert parse_obj is not None
+    assert 'copy = UserIn.model_validate(raw).copy(update={"name": "x"})' in parse_obj
+    copy = _v1(line, col=start, end_col=len(text) + 1)
+    assert copy is not None
+    assert 'copy = UserIn.parse_obj(raw).model_copy(update={"name": "x"})' in copy
+    # Chained calls and no end column to tell them apart: no guess.
+    assert _v1(line, col=start) is None
+    return_line = next(t for t in textwrap.dedent(V1_MODELS).splitlines() if "user.json()" in t)
+    dict_call = _v1("user.json()", col=return_line.index("copy.dict") + 1)
+    assert dict_call is not None
+    assert 'user.json() + str(copy.model_dump(exclude={"email"}))' in dict_call
+
+
+def test_v1_methods_on_a_line_with_one_call_each() -> None:
+    source = """\
+        def dump(user, raw, Model):
+            a = user.dict(exclude={"email"})
+            b = user.json()
+            c = Model.parse_raw(raw)
+            d = Model.from_orm(raw)
+            e = user.copy(include={"a"})
+            return a, b, c, d, e
+    """
+    expected = {
+        2: 'a = user.model_dump(exclude={"email"})',
+        3: "b = user.model_dump_json()",
+        4: "c = Model.model_validate_json(raw)",
+        5: "d = Model.model_validate(raw, from_attributes=True)",
+    }
+    for line, text in expected.items():
+        fixed = _fix("PYD-V1-API", source, line)
+        assert fixed is not None
+        assert fixed.splitlines()[line - 1].strip() == text
+    # model_copy has no include/exclude.
+    assert _fix("PYD-V1-API", source, 6) is None
+
+
+# --- PYD-UNCONSTRAINED-STR / PYD-ANY-FIELD --------------------------------------------------
+
+FIELDS = """\
+    from typing import Any, Optional
+
+    from pydantic import BaseModel
+
+
+    class NoteIn(BaseModel):
+        title: str = ""
+        data: Any
+        note: Optional[str] = None
+"""
+LENGTH_255 = "Annotated[str, Field(min_length=1, max_length=255)]"
+
+
+def test_field_annotation_becomes_the_suggested_type_with_imports() -> None:
+    fixed = _fix("PYD-UNCONSTRAINED-STR", FIELDS, 7, suggested_type=LENGTH_255)
+    assert fixed == textwrap.dedent(FIELDS).replace(
+        "from typing import Any, Optional", "from typing import Annotated, Any, Optional"
+    ).replace("from pydantic import BaseModel", "from pydantic import BaseModel, Field").replace(
+        'title: str = ""', f'title: {LENGTH_255} = ""'
+    )
+    any_fixed = _fix("PYD-ANY-FIELD", FIELDS, 8, suggested_type="dict[str, str]")
+    assert any_fixed == textwrap.dedent(FIELDS).replace("data: Any", "data: dict[str, str]")
+
+
+def test_field_fix_needs_a_usable_suggested_type() -> None:
+    assert _fix("PYD-UNCONSTRAINED-STR", FIELDS, 7) is None
+    assert _fix("PYD-UNCONSTRAINED-STR", FIELDS, 7, suggested_type="Annotated[str,") is None
+    assert _fix("PYD-UNCONSTRAINED-STR", FIELDS, 7, suggested_type="Mystery[str]") is None
+    # Optional field and a suggestion that drops the None.
+    assert _fix("PYD-UNCONSTRAINED-STR", FIELDS, 9, suggested_type=LENGTH_255) is None
+    optional = _fix("PYD-UNCONSTRAINED-STR", FIELDS, 9, suggested_type=f"Optional[{LENGTH_255}]")
+    assert optional is not None
+    assert f"note: Optional[{LENGTH_255}] = None" in optional
