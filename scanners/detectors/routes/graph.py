@@ -166,18 +166,23 @@ def route_dependencies(
     return nodes
 
 
-def dependency_depth(
+def dependency_chain(
     project: Project, node: DependencyNode, active: frozenset[str] = frozenset()
 ) -> list[DependencyNode]:
     """The longest chain of dependencies starting at ``node`` (``node`` first)."""
     if not node.fid or node.key in active:
         return [node]
-    best: list[DependencyNode] = []
-    for child in parameter_dependencies(project, node.fid):
-        chain = dependency_depth(project, child, active | {node.key})
-        if len(chain) > len(best):
-            best = chain
-    return [node, *best]
+    memo: dict[str, list[DependencyNode]] = project.memo("routes.dependency_chains", dict)
+    tail = memo.get(node.key)
+    if tail is None:
+        # FastAPI rejects cyclic dependencies; `active` only keeps a broken project finite.
+        tail = []
+        for child in parameter_dependencies(project, node.fid):
+            chain = dependency_chain(project, child, active | {node.key})
+            if len(chain) > len(tail):
+                tail = chain
+        memo[node.key] = tail
+    return [node, *tail]
 
 
 def reachable_from_routes(project: Project) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from scanners.detectors.base import make_call_finding, make_finding
+from scanners.detectors.base import make_call_finding, make_finding, render
 from scanners.detectors.registry import detector
 from scanners.detectors.routes.declarations import is_loose_mapping, type_name, unwrap_annotated
 from scanners.detectors.routes.graph import reachable_from_routes
@@ -49,8 +49,8 @@ def _body_reads(project: Project, info: FunctionInfo) -> Iterator[Finding]:
             rule_id=RULE_ID,
             category_id=CATEGORY,
             message=(
-                f"`{info.summary.name}` reads the request body with `{func[2]}()`: nothing "
-                "validates or documents it. Take a Pydantic model parameter instead"
+                f"`{info.summary.name}` reads the request body with `await {render(func)}()`: "
+                "nothing validates or documents it. Take a Pydantic model parameter instead"
             ),
             reach=sorted({route.label for route in project.route_handlers.get(info.fid, [])}),
         )
