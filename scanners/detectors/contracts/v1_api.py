@@ -1,0 +1,141 @@
+"""Detector of Pydantic v1 methods called on values the project model knows are models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanners.detectors.base import make_call_finding
+from scanners.detectors.registry import detector
+from scanners.findings import Finding
+from scanners.project.model import FunctionInfo, Project
+from scanners.project.pydantic_models import PydanticModels, pydantic_models
+from scanners.project.summary import Expr
+
+# v1 instance method -> its v2 name.
+V1_INSTANCE_METHODS = {"json": "model_dump_json", "dict": "model_dump", "copy": "model_copy"}
+# v1 class method -> its v2 name.
+V1_CLASS_METHODS = {
+    "parse_obj": "model_validate",
+    "parse_raw": "model_validate_json",
+    "from_orm": "model_validate",
+    "construct": "model_construct",
+    "update_forward_refs": "model_rebuild",
+    "schema_json": "model_json_schema",
+}
+# Methods that return another instance of the receiver's model.
+_MODEL_RETURNING = frozenset({"copy", "model_copy", "model_validate", "model_validate_json"})
+_V1_KEYWORDS = frozenset(
+    {
+        "include",
+        "exclude",
+        "update",
+        "deep",
+        "by_alias",
+        "exclude_unset",
+        "exclude_defaults",
+        "exclude_none",
+        "indent",
+    }
+)
+
+
+def _model_class(project: Project, info: FunctionInfo, models: PydanticModels, expr: Expr) -> str:
+    value = project.resolve(info, expr)
+    if value is not None and value[0] == "class" and value[1] in models.models:
+        return str(value[1])
+    return ""
+
+
+def model_of(
+    project: Project, info: FunctionInfo, models: PydanticModels, expr: Expr, depth: int = 0
+) -> str:
+    """The model class of the instance ``expr`` evaluates to, "" when unknown."""
+    if depth > 4:
+        return ""
+    value = project.resolve(info, expr)
+    if value is not None and value[0] == "inst" and value[1] in models.models:
+        return str(value[1])
+    if expr[0] == "call":
+        func = expr[1]
+        cid = _model_class(project, info, models, func)
+        if cid:
+            return cid  # Model(...)
+        if func[0] == "attr" and func[2] in _MODEL_RETURNING:
+            # other.copy(...) / Model.model_validate(...)
+            return _model_class(project, info, models, func[1]) or model_of(
+                project, info, models, func[1], depth + 1
+            )
+    if expr[0] == "name" and info.summary.param(str(expr[1])) is None:
+        found = {
+            model_of(project, info, models, assigned, depth + 1)
+            for assigned in info.summary.assigns.get(str(expr[1]), [])
+        }
+        if len(found) == 1:
+            return found.pop()
+    return ""
+
+
+@detector("pydantic-v1-method-on-model", "PYD-V1-API")
+def v1_method_on_model(project: Project) -> Iterator[Finding]:
+    """A Pydantic v1 method called on a model instance or class.
+
+    ## What it does
+    Finds `.json()`, `.dict()` and `.copy()` (with no positional arguments) called on a value the
+    project model knows is a Pydantic model instance -- a parameter or variable typed with a
+    model, a `Model(...)`, `Model.model_validate(...)` or `other.copy(...)` result -- and
+    `parse_obj`, `parse_raw`, `from_orm`, `construct`, ... called on a model class. Receivers of
+    unknown type (`response.json()` of httpx/requests, `request.json()`) are never reported.
+
+    ## Why is this bad?
+    These methods are deprecated in Pydantic v2: they warn on every call, are slower than their
+    `model_*` replacements, behave differently in corner cases and disappear in the next major
+    version.
+
+    ## Example
+    ```python
+    cleaned = meta.copy(update={"title": meta.title.strip()})
+    await http.post(url, data=cleaned.json())
+    ```
+
+    ## Use instead
+    ```python
+    cleaned = meta.model_copy(update={"title": meta.title.strip()})
+    await http.post(url, data=cleaned.model_dump_json())
+    ```
+    """
+    models = pydantic_models(project)
+    if not models.models:
+        return
+    for info in project.functions():
+        for site in info.summary.calls:
+            func = site.func
+            if func[0] != "attr":
+                continue
+            method = str(func[2])
+            receiver: Expr = func[1]
+            if method in V1_INSTANCE_METHODS:
+                if site.args or any(k not in _V1_KEYWORDS for k, _v in site.kwargs):
+                    continue
+                cid = model_of(project, info, models, receiver)
+                replacement = V1_INSTANCE_METHODS[method]
+            elif method in V1_CLASS_METHODS:
+                cid = _model_class(project, info, models, receiver)
+                replacement = V1_CLASS_METHODS[method]
+            else:
+                continue
+            if not cid:
+                continue
+            model = cid.rpartition(":")[2]
+            finding = make_call_finding(
+                project,
+                info,
+                site,
+                rule_id="pydantic-v1-method-on-model",
+                category_id="PYD-V1-API",
+                message=(
+                    f"`.{method}()` on the Pydantic model `{model}` is v1 API; "
+                    f"use `.{replacement}()`"
+                ),
+            )
+            finding.properties.update({"v1_method": method, "replacement": replacement})
+            yield finding
