@@ -71,11 +71,14 @@ def type_name(project: Project, info: FunctionInfo, expr: Expr | None) -> str:
     return ""
 
 
-def is_loose_mapping(project: Project, info: FunctionInfo, expr: Expr | None) -> bool:
-    """``dict``, ``Dict[str, Any]``, ``Mapping``, ``Any``: no schema for the data."""
+def is_loose_mapping(
+    project: Project, info: FunctionInfo, expr: Expr | None, *, with_any: bool = True
+) -> bool:
+    """``dict``, ``Dict[str, Any]``, ``Mapping`` (and ``Any`` when ``with_any``): no schema for
+    the data."""
     name = type_name(project, info, expr)
     if name in ANY_TYPES:
-        return True
+        return with_any
     if name not in DICT_TYPES:
         return False
     # `dict[str, Item]` documents its values; `dict[str, Any]` and bare `dict` do not.

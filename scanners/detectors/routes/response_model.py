@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from scanners.detectors.base import make_finding
 from scanners.detectors.registry import detector
 from scanners.detectors.routes.declarations import (
+    RESPONSE_TYPE_SUFFIXES,
     declaration_keywords,
     is_loose_mapping,
     is_response_type,
@@ -33,14 +34,14 @@ def _problem(project: Project, info: FunctionInfo, routes: list[Route]) -> str:
             return ""
         response_model = keywords.get("response_model")
         if response_model is not None:
-            if is_loose_mapping(project, info, response_model):
+            if is_loose_mapping(project, info, response_model, with_any=False):
                 return "its `response_model` is a bare `dict`"
             return ""
     returns = unwrap_annotated(project, info, summary.returns)
     if returns is not None:
         if is_response_type(project, info, returns):
             return ""
-        if is_loose_mapping(project, info, returns):
+        if is_loose_mapping(project, info, returns, with_any=False):
             return "its return annotation is a bare `dict`"
         return ""
     if not summary.return_values:
@@ -48,6 +49,11 @@ def _problem(project: Project, info: FunctionInfo, routes: list[Route]) -> str:
     for value in summary.return_values:
         if value[0] == "call" and is_response_type(project, info, value[1]):
             return ""  # builds its own Response
+        returned = project.resolve(info, value)
+        if returned is not None and returned[0] == "inst":
+            kind = str(returned[1]).rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+            if kind.endswith(RESPONSE_TYPE_SUFFIXES):
+                return ""
     return "it has neither `response_model` nor a return annotation"
 
 
@@ -57,7 +63,7 @@ def route_without_response_model(project: Project) -> Iterator[Finding]:
 
     ## What it does
     Finds routes with neither `response_model=` nor a return annotation, and routes whose
-    response model or return annotation is a bare `dict` (or `dict[str, Any]`, `Any`). Routes
+    response model or return annotation is a bare `dict` (or `dict[str, Any]`, `Mapping`). Routes
     that return a `Response` themselves, declare `response_class=`, answer `204 No Content`,
     return nothing, or are left out of the schema are not reported.
 
