@@ -399,3 +399,87 @@ def test_field_fix_needs_a_usable_suggested_type() -> None:
     optional = _fix("PYD-UNCONSTRAINED-STR", FIELDS, 9, suggested_type=f"Optional[{LENGTH_255}]")
     assert optional is not None
     assert f"note: Optional[{LENGTH_255}] = None" in optional
+
+
+# --- API-RESPONSE-LEAK ----------------------------------------------------------------------
+
+LEAKY = """\
+    from fastapi import FastAPI
+    from pydantic import BaseModel, ConfigDict
+
+    app = FastAPI()
+
+
+    class User(BaseModel):
+        \"\"\"A user.\"\"\"
+
+        model_config = ConfigDict(from_attributes=True)
+
+        id: int
+        email: str
+        hashed_password: str
+        api_key: str
+
+
+    @app.get("/users/{user_id}", response_model=User)
+    async def read_user(user_id: int) -> User:
+        return await load(user_id)
+
+
+    @app.get("/users", response_model=list[User])
+    async def list_users() -> list[User]:
+        return []
+"""
+
+LEAKY_FIXED = """\
+    from fastapi import FastAPI
+    from pydantic import BaseModel, ConfigDict
+
+    app = FastAPI()
+
+
+    class User(BaseModel):
+        \"\"\"A user.\"\"\"
+
+        model_config = ConfigDict(from_attributes=True)
+
+        id: int
+        email: str
+        hashed_password: str
+        api_key: str
+
+
+    class UserOut(BaseModel):
+        \"\"\"A user.\"\"\"
+
+        model_config = ConfigDict(from_attributes=True)
+
+        id: int
+        email: str
+
+
+    @app.get("/users/{user_id}", response_model=UserOut)
+    async def read_user(user_id: int) -> User:
+        return await load(user_id)
+
+
+    @app.get("/users", response_model=list[UserOut])
+    async def list_users() -> list[User]:
+        return []
+"""
+
+
+def test_response_leak_gets_an_out_model_and_the_routes_use_it() -> None:
+    line = _line_of(LEAKY, "hashed_password")
+    fixed = _fix("API-RESPONSE-LEAK", LEAKY, line, response_model="User", field="hashed_password")
+    assert fixed == textwrap.dedent(LEAKY_FIXED)
+
+
+def test_response_leak_without_same_file_route_or_model_is_not_fixed() -> None:
+    line = _line_of(LEAKY, "hashed_password")
+    no_routes = LEAKY.split("    @app.get", maxsplit=1)[0]
+    assert _fix("API-RESPONSE-LEAK", no_routes, line, response_model="User") is None
+    # The response model is a subclass defined elsewhere: the field is inherited.
+    assert _fix("API-RESPONSE-LEAK", LEAKY, line, response_model="AdminUser") is None
+    # ORM object returned without a response model: no properties to build a model from.
+    assert _fix("API-RESPONSE-LEAK", LEAKY, _line_of(LEAKY, "return await")) is None
