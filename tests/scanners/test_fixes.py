@@ -246,6 +246,9 @@ def test_every_generated_fix_applies_compiles_and_removes_its_finding(tmp_path: 
             pytest.fail(f"{service}: fixes keep coming after 10 rounds")
     assert applied["ASYNC-BLOCKING-SLEEP"] >= 3
     assert applied["ASYNC-DEPRECATED-ON-EVENT"] >= 2
+    assert applied["PYD-V1-API"] >= 4
+    assert applied["PYD-UNCONSTRAINED-STR"] >= 4
+    assert applied["PYD-ANY-FIELD"] >= 5
 
 
 # --- PYD-V1-API -----------------------------------------------------------------------------
