@@ -80,14 +80,17 @@ def fix_pydantic_v1(request: FixRequest) -> str | None:
 
 def _fix_method(request: FixRequest, index: LineIndex) -> str | None:
     finding = request.finding
-    candidates = [
+    calls = [
         node
         for node in ast.walk(request.tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in _METHODS
-        and node.func.end_lineno == finding.start_line
     ]
+    candidates = [c for c in calls if c.func.end_lineno == finding.start_line]
+    if not candidates:
+        # `Model(\n...\n).json()`: the finding is where the whole expression starts.
+        candidates = [c for c in calls if c.lineno == finding.start_line]
     if len(candidates) > 1:
         # Several v1-looking calls on the line: the one the finding's column points at.
         candidates = [c for c in candidates if c.col_offset + 1 == finding.start_col]

@@ -366,6 +366,18 @@ def test_v1_methods_on_a_line_with_one_call_each() -> None:
     assert _fix("PYD-V1-API", source, 6) is None
 
 
+def test_v1_method_after_a_multiline_constructor_is_fixed_from_the_first_line() -> None:
+    source = """\
+        def metadata(Model):
+            return Model(
+                kind="case",
+            ).json()
+    """
+    fixed = _fix("PYD-V1-API", source, 2)
+    assert fixed is not None
+    assert fixed.splitlines()[3] == "    ).model_dump_json()"
+
+
 # --- PYD-UNCONSTRAINED-STR / PYD-ANY-FIELD --------------------------------------------------
 
 FIELDS = """\
