@@ -107,3 +107,68 @@ def is_response_type(project: Project, info: FunctionInfo, expr: Expr | None) ->
     return bool(name) and name.rsplit(".", 1)[-1].rsplit(":", 1)[-1].endswith(
         RESPONSE_TYPE_SUFFIXES
     )
+
+
+def _is_false(expr: Expr | None) -> bool:
+    return expr is not None and expr[0] == "const" and expr[1] is False
+
+
+def _hides_schema(keywords: dict[str, Expr]) -> bool:
+    """Constructor keywords that take the routes out of the OpenAPI schema or make them return
+    something other than JSON by default."""
+    openapi_url = keywords.get("openapi_url")
+    return (
+        _is_false(keywords.get("include_in_schema"))
+        or (openapi_url is not None and openapi_url == ("const", None))
+        or "default_response_class" in keywords
+    )
+
+
+def schemaless_routers(project: Project) -> set[str]:
+    """Origins of apps/routers whose routes are out of the schema (``include_in_schema=False``,
+    ``openapi_url=None``) or answer with a custom ``default_response_class``, on every path
+    they are served under."""
+
+    def compute() -> set[str]:
+        own: set[str] = set()
+        hidden_includes: set[tuple[str, str]] = set()  # (parent, child)
+        for info in project.functions():
+            calls = zip(info.summary.calls, project.resolved_calls(info), strict=True)
+            for site, callee in calls:
+                keywords = {key: value for key, value in site.kwargs if key is not None}
+                if site.usage == "assign" and site.target and callee is not None:
+                    if callee[0] in ("ext", "class") and project.fastapi.framework_kind(
+                        str(callee[1])
+                    ):
+                        scope = "" if info.summary.is_module_body else info.summary.qualname + "."
+                        if _hides_schema(keywords):
+                            own.add(f"{info.module.module}:{scope}{site.target}")
+                    continue
+                if site.func[0] != "attr" or site.func[2] != "include_router" or not site.args:
+                    continue
+                if not _is_false(keywords.get("include_in_schema")):
+                    continue
+                parent = project.resolve(info, site.func[1])
+                child = project.resolve(info, site.args[0])
+                if parent and child and parent[0] == "inst" and child[0] == "inst":
+                    hidden_includes.add((str(parent[2]), str(child[2])))
+        hidden: dict[str, bool] = {}
+
+        def is_hidden(origin: str, active: frozenset[str]) -> bool:
+            if origin in hidden:
+                return hidden[origin]
+            if origin in own:
+                return True
+            router = project.fastapi.routers.get(origin)
+            if router is None or not router.included_in or origin in active:
+                return False
+            result = all(
+                (parent, origin) in hidden_includes or is_hidden(parent, active | {origin})
+                for parent, _prefix, _deps in router.included_in
+            )
+            hidden[origin] = result
+            return result
+
+        return {origin for origin in project.fastapi.routers if is_hidden(origin, frozenset())}
+
+    return project.memo("routes.schemaless_routers", compute)

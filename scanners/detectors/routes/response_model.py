@@ -11,6 +11,7 @@ from scanners.detectors.routes.declarations import (
     declaration_keywords,
     is_loose_mapping,
     is_response_type,
+    schemaless_routers,
     unwrap_annotated,
 )
 from scanners.findings import Finding
@@ -27,7 +28,10 @@ def _problem(project: Project, info: FunctionInfo, routes: list[Route]) -> str:
     summary = info.summary
     for route in routes:
         keywords = declaration_keywords(project, route)
-        if "response_class" in keywords or "include_in_schema" in keywords:
+        hidden = keywords.get("include_in_schema")
+        if "response_class" in keywords or (hidden is not None and hidden == ("const", False)):
+            return ""
+        if route.router in schemaless_routers(project):
             return ""
         status = keywords.get("status_code")
         if status is not None and status[0] == "const" and status[1] == NO_CONTENT:
@@ -65,7 +69,8 @@ def route_without_response_model(project: Project) -> Iterator[Finding]:
     Finds routes with neither `response_model=` nor a return annotation, and routes whose
     response model or return annotation is a bare `dict` (or `dict[str, Any]`, `Mapping`). Routes
     that return a `Response` themselves, declare `response_class=`, answer `204 No Content`,
-    return nothing, or are left out of the schema are not reported.
+    return nothing, or are left out of the schema (`include_in_schema=False` on the route, its
+    router or the include, `openapi_url=None`, a `default_response_class`) are not reported.
 
     ## Why is this bad?
     FastAPI validates and filters the response through the declared model. Without one,
