@@ -9,7 +9,7 @@ Built once per scan (``pydantic_models(project)``, memoized on the project) from
 - each model's fields with inheritance (a subclass redefining a field hides the base's);
 - request models: the type of a route parameter that is not a ``Depends(...)`` of a function
   (request body, ``Depends()`` / ``Query()`` query models), classes named like input
-  (``*In``, ``*Create``, ``*Update``, ``*Patch``, ``*Request``, ``*Input``, ``*Payload``) that
+  (``*In``, ``*Create``, ``*Update``, ``*Patch``, ``*Request``, ``*Input``) that
   no route returns, and the models nested in their fields;
 - response models: ``response_model=`` of a route decorator or, without it, the route's return
   annotation, and the models nested in their fields;
@@ -19,15 +19,17 @@ Built once per scan (``pydantic_models(project)``, memoized on the project) from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scanners.project.facts.pydantic import ClassFact, FieldFact
 from scanners.project.model import Project
 from scanners.project.resolve import split_fid
 from scanners.project.summary import Expr, FunctionSummary, ModuleSummary
 
-INPUT_SUFFIXES = ("In", "Create", "Update", "Patch", "Request", "Input", "Payload")
+INPUT_SUFFIXES = ("In", "Create", "Update", "Patch", "Request", "Input")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _SETTINGS_PREFIXES = ("pydantic_settings.", "pydantic.BaseSettings", "pydantic.env_settings")
 
@@ -236,3 +238,33 @@ def _with_nested(project: Project, result: PydanticModels, roots: set[str]) -> s
 def pydantic_models(project: Project) -> PydanticModels:
     """The project's Pydantic model (computed once per scan)."""
     return project.memo("pydantic_models", lambda: _build(project))
+
+
+MANIFEST_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile")
+# A requirement line naming pydantic itself (not pydantic-settings, pydantic.mypy ...).
+_PYDANTIC_REQUIREMENT = re.compile(r"""^\s*["']?pydantic(?:\[[^\]]*\])?["']?\s*[=<>~^!{]""")
+# `==1.10`, `~=1.10`, `^1.9`, `~1.10`, `<=1.10` or an upper bound `<2` / `<2.0`.
+_V1_SPEC = re.compile(r"""(?:==|~=|\^|~|<=)\s*1(?:\.|\b)|<\s*2(?:\.0)*(?![\d.])""")
+
+
+def _pins_v1(text: str) -> bool:
+    for line in text.splitlines():
+        match = _PYDANTIC_REQUIREMENT.match(line)
+        if match is not None and _V1_SPEC.search(line.partition("#")[0], match.end() - 1):
+            return True
+    return False
+
+
+def pinned_to_pydantic_v1(root: Path) -> bool:
+    """Whether the dependency files (at the root or one folder below) pin Pydantic 1.x."""
+    candidates: list[Path] = []
+    for folder in (root, *sorted(p for p in root.iterdir() if p.is_dir())):
+        candidates += [folder / name for name in MANIFEST_NAMES]
+        candidates += sorted(folder.glob("requirements*.txt"))
+    for path in candidates:
+        try:
+            if path.is_file() and _pins_v1(path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False

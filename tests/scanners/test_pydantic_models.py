@@ -50,6 +50,7 @@ def test_request_and_response_models_follow_routes_and_nesting() -> None:
         "svc.schemas:AdminProfile",
         "svc.schemas:PublicProfile",
         "svc.schemas:Preferences",
+        "svc.schemas:UsageOut",
     }
     uses = models.routes["svc.api:create_account"]
     assert uses.bodies == [("payload", "svc.schemas:AccountCreate")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from scanners.detectors.base import make_finding
 from scanners.findings import Finding
@@ -12,18 +13,35 @@ from scanners.project.pydantic_models import ModelClass
 from scanners.project.resolve import split_fid
 from scanners.project.summary import MODULE_BODY
 
-# Credentials and internal state a client must never receive. Login responses carry
-# `access_token`/`refresh_token`/`id_token` on purpose (OAuth2), so those are not sensitive.
+# Credentials and internal state a client must never receive. Credentials issued *to* the
+# client are returned on purpose (OAuth2 login `access_token`/`refresh_token`/`id_token`,
+# session tokens, Stripe/OAuth `client_secret`, device push tokens): not sensitive here.
 SENSITIVE_NAME = re.compile(
     r"^(?:password|passwd|hashed_password|password_hash|.*_password|secret|.*_secret|.*_token"
     r"|api_key|.*_api_key|private_key|.*_private_key|internal_.*)$"
 )
-OAUTH_RESPONSE_TOKENS = frozenset({"access_token", "refresh_token", "id_token"})
+ISSUED_TO_CLIENT_SUFFIXES = (
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "session_token",
+    "push_token",
+    "client_secret",
+)
 
 
-def is_sensitive(name: str) -> bool:
+# A field of these types holds a number, flag or date (`time_to_first_token: float`), never
+# a credential.
+NON_CREDENTIAL_TYPES = frozenset(
+    {"int", "float", "bool", "Decimal", "datetime", "date", "time", "timedelta", "UUID"}
+)
+
+
+def is_sensitive(name: str, type_names: Iterable[str] = ()) -> bool:
     lowered = name.lower()
-    return bool(SENSITIVE_NAME.match(lowered)) and lowered not in OAUTH_RESPONSE_TOKENS
+    if not SENSITIVE_NAME.match(lowered) or lowered.endswith(ISSUED_TO_CLIENT_SUFFIXES):
+        return False
+    return not NON_CREDENTIAL_TYPES.intersection(type_names)
 
 
 def module_info(project: Project, cid: str) -> FunctionInfo | None:

@@ -22,8 +22,25 @@ from scanners.project.summary import Expr
 _ORM_LOADERS = frozenset({"select", "get", "query", "get_one", "scalars", "exec"})
 
 
-def _orm_columns(project: Project, models: PydanticModels, cid: str) -> list[str]:
-    """Attribute names the ORM class and its project bases declare."""
+def _names_in(expr: Expr | None) -> set[str]:
+    """Every bare name an encoded expression mentions (`Mapped[float]` -> Mapped, float)."""
+    if not isinstance(expr, tuple) or not expr:
+        return set()
+    if expr[0] == "name":
+        return {str(expr[1])}
+    found: set[str] = set()
+    for item in expr[1:]:
+        if isinstance(item, tuple):
+            if item and isinstance(item[0], str):
+                found |= _names_in(item)
+            else:
+                for sub in item:
+                    found |= _names_in(sub) if isinstance(sub, tuple) else set()
+    return found
+
+
+def _sensitive_columns(project: Project, models: PydanticModels, cid: str) -> list[str]:
+    """Sensitive attribute names the ORM class and its project bases declare."""
     names: list[str] = []
     for owner in models.lineage(cid):
         found = project.resolver.klass(owner)
@@ -31,7 +48,10 @@ def _orm_columns(project: Project, models: PydanticModels, cid: str) -> list[str
             continue
         cs = found[1]
         for name in (*cs.attr_annotations, *cs.attr_values):
-            if name not in names and not name.startswith("_"):
+            if name in names or name.startswith("_"):
+                continue
+            types = _names_in(cs.attr_annotations.get(name)) | _names_in(cs.attr_values.get(name))
+            if is_sensitive(name, types):
                 names.append(name)
     return names
 
@@ -107,7 +127,7 @@ def _orm_return_leaks(
         cid = _returned_orm_class(project, info, models, name)
         if cid is None:
             continue
-        sensitive = [c for c in _orm_columns(project, models, cid) if is_sensitive(c)]
+        sensitive = _sensitive_columns(project, models, cid)
         if not sensitive:
             continue
         entity = cid.rpartition(":")[2]
@@ -136,8 +156,9 @@ def response_leak(project: Project) -> Iterator[Finding]:
     annotation when there is none; nested and inherited fields included), reported on the field
     declaration; and routes with no response model that `return` an ORM object (a parameter,
     a constructor call or a `select`/`get` of the ORM class) whose class has such a column,
-    reported on the `return`. OAuth login responses (`access_token`, `refresh_token`,
-    `id_token`) are meant to be returned and are not reported.
+    reported on the `return`. Credentials issued to the client (`access_token`,
+    `refresh_token`, `id_token`, `*session_token`, `client_secret`, push tokens) are meant to be
+    returned and are not reported.
 
     ## Why is this bad?
     Every client of the endpoint receives the credential: password hashes can be cracked offline,
@@ -167,7 +188,7 @@ def response_leak(project: Project) -> Iterator[Finding]:
     reported: set[tuple[str, int]] = set()
     for cid in sorted(models.response_models):
         for owner, fact in models.all_fields(cid):
-            if not is_sensitive(fact.name) or (owner.path, fact.line) in reported:
+            if not is_sensitive(fact.name, fact.type_names) or (owner.path, fact.line) in reported:
                 continue
             reported.add((owner.path, fact.line))
             model = cid.rpartition(":")[2]

@@ -8,7 +8,11 @@ from scanners.detectors.base import make_call_finding
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import FunctionInfo, Project
-from scanners.project.pydantic_models import PydanticModels, pydantic_models
+from scanners.project.pydantic_models import (
+    PydanticModels,
+    pinned_to_pydantic_v1,
+    pydantic_models,
+)
 from scanners.project.summary import Expr
 
 # v1 instance method -> its v2 name.
@@ -37,6 +41,14 @@ _V1_KEYWORDS = frozenset(
         "indent",
     }
 )
+
+
+def _is_test_path(path: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1]
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in ("tests", "test") for part in parts[:-1])
 
 
 def _model_class(project: Project, info: FunctionInfo, models: PydanticModels, expr: Expr) -> str:
@@ -84,7 +96,8 @@ def v1_method_on_model(project: Project) -> Iterator[Finding]:
     project model knows is a Pydantic model instance -- a parameter or variable typed with a
     model, a `Model(...)`, `Model.model_validate(...)` or `other.copy(...)` result -- and
     `parse_obj`, `parse_raw`, `from_orm`, `construct`, ... called on a model class. Receivers of
-    unknown type (`response.json()` of httpx/requests, `request.json()`) are never reported.
+    unknown type (`response.json()` of httpx/requests, `request.json()`) are never reported, nor
+    are tests, nor code bases whose dependency files pin Pydantic 1.x (there it is the API).
 
     ## Why is this bad?
     These methods are deprecated in Pydantic v2: they warn on every call, are slower than their
@@ -104,9 +117,12 @@ def v1_method_on_model(project: Project) -> Iterator[Finding]:
     ```
     """
     models = pydantic_models(project)
-    if not models.models:
+    if not models.models or pinned_to_pydantic_v1(project.root):
         return
+    reported: set[tuple[str, int]] = set()
     for info in project.functions():
+        if _is_test_path(info.path):
+            continue
         for site in info.summary.calls:
             func = site.func
             if func[0] != "attr":
@@ -123,8 +139,9 @@ def v1_method_on_model(project: Project) -> Iterator[Finding]:
                 replacement = V1_CLASS_METHODS[method]
             else:
                 continue
-            if not cid:
+            if not cid or (info.path, site.line) in reported:
                 continue
+            reported.add((info.path, site.line))
             model = cid.rpartition(":")[2]
             finding = make_call_finding(
                 project,
