@@ -266,12 +266,20 @@ def _lifespan_fix(
         and not index.line_text(assignment.lineno - 1 - blank_before).strip()
     ):
         blank_before += 1
-    if blank_before < assignment.lineno - 1:
+    if not indent and blank_before < assignment.lineno - 1:
         text = "\n" * max(0, blank - blank_before) + text
     edits.append(Edit(start, start, text))
     if call.args or call.keywords:
         last = max([*call.args, *(k.value for k in call.keywords)], key=index.end)
-        edits.append(Edit(index.end(last), index.end(last), ", lifespan=lifespan"))
+        tail = index.source[index.end(last) : index.end(call) - 1]
+        comma = tail.find(",")
+        if "\n" in tail and comma >= 0 and "#" not in tail[:comma]:
+            # One argument per line with a trailing comma: one more such line.
+            at = index.end(last) + comma + 1
+            argument_indent = index.indent_of(last.lineno)
+            edits.append(Edit(at, at, f"\n{argument_indent}lifespan=lifespan,"))
+        else:
+            edits.append(Edit(index.end(last), index.end(last), ", lifespan=lifespan"))
     else:
         closing = index.end(call) - 1
         edits.append(Edit(closing, closing, "lifespan=lifespan"))

@@ -498,3 +498,59 @@ def test_response_leak_without_same_file_route_or_model_is_not_fixed() -> None:
     assert _fix("API-RESPONSE-LEAK", LEAKY, line, response_model="AdminUser") is None
     # ORM object returned without a response model: no properties to build a model from.
     assert _fix("API-RESPONSE-LEAK", LEAKY, _line_of(LEAKY, "return await")) is None
+
+
+def test_on_event_in_an_app_factory_gets_a_nested_lifespan() -> None:
+    source = '''\
+        """App factory."""
+
+        from __future__ import annotations
+
+        import fastapi
+
+
+        def create_app() -> fastapi.FastAPI:
+            application = fastapi.FastAPI(
+                title="x",
+            )
+
+            @application.on_event("startup")
+            async def startup() -> None:
+                pass
+
+            application.add_event_handler("shutdown", close)
+            return application
+    '''
+    expected = '''\
+        """App factory."""
+
+        from __future__ import annotations
+
+        import inspect
+        from collections.abc import AsyncIterator
+        from contextlib import asynccontextmanager
+
+        import fastapi
+
+
+        def create_app() -> fastapi.FastAPI:
+            @asynccontextmanager
+            async def lifespan(app: fastapi.FastAPI) -> AsyncIterator[None]:
+                await startup()
+                yield
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
+
+            application = fastapi.FastAPI(
+                title="x",
+                lifespan=lifespan,
+            )
+
+            async def startup() -> None:
+                pass
+
+            return application
+    '''
+    fixed = _fix("ASYNC-DEPRECATED-ON-EVENT", source, _line_of(source, "on_event"))
+    assert fixed == textwrap.dedent(expected)
