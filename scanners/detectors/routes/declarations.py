@@ -115,13 +115,20 @@ def _is_false(expr: Expr | None) -> bool:
 
 def _hides_schema(keywords: dict[str, Expr]) -> bool:
     """Constructor keywords that take the routes out of the OpenAPI schema or make them return
-    something other than JSON by default."""
+    something other than JSON by default (HTML pages, plain text)."""
     openapi_url = keywords.get("openapi_url")
+    response_class = keywords.get("default_response_class")
     return (
         _is_false(keywords.get("include_in_schema"))
         or (openapi_url is not None and openapi_url == ("const", None))
-        or "default_response_class" in keywords
+        or (response_class is not None and not _names_json_response(response_class))
     )
+
+
+def _names_json_response(expr: Expr) -> bool:
+    """``JSONResponse``, ``ORJSONResponse``, ``fastapi.responses.UJSONResponse``..."""
+    name = expr[1] if expr[0] == "name" else expr[2] if expr[0] == "attr" else ""
+    return isinstance(name, str) and name.endswith("JSONResponse")
 
 
 def schemaless_routers(project: Project) -> set[str]:
@@ -160,8 +167,8 @@ def schemaless_routers(project: Project) -> set[str]:
             if origin in own:
                 return True
             router = project.fastapi.routers.get(origin)
-            if router is None or not router.included_in or origin in active:
-                return False
+            if router is None or router.is_app or not router.included_in or origin in active:
+                return False  # a mounted sub-application serves its own schema
             result = all(
                 (parent, origin) in hidden_includes or is_hidden(parent, active | {origin})
                 for parent, _prefix, _deps in router.included_in

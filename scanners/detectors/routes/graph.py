@@ -200,11 +200,17 @@ def reachable_from_routes(project: Project) -> dict[str, str]:
                 if node.fid and node.fid not in reached:
                     reached[node.fid] = route.label
                     queue.append(node.fid)
+        handed_off: dict[str, list[str]] = {}
+        for handoff in project.fastapi.handoffs:
+            if handoff.target:
+                handed_off.setdefault(handoff.caller, []).append(handoff.target)
         while queue:
             current = queue.popleft()
             label = reached[current]
             successors = [edge.callee for edge in project.edges_out.get(current, ())]
             successors += [node.fid for node in parameter_dependencies(project, current)]
+            # Background tasks, thread and executor jobs a request starts are its code too.
+            successors += handed_off.get(current, [])
             for callee in successors:
                 if callee and callee not in reached:
                     reached[callee] = label
