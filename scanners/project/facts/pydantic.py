@@ -14,10 +14,11 @@ Two kinds:
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scanners.project.facts import fact_extractor
-from scanners.project.summary import ModuleSummary
+from scanners.project.summary import Expr, FunctionSummary, ModuleSummary
 
 # Keywords of Field(...)/StringConstraints(...)/constr(...) that bound a string.
 STRING_BOUNDS = frozenset({"max_length", "pattern", "regex"})
@@ -166,14 +167,33 @@ def _field(node: ast.AnnAssign, target: str) -> FieldFact:
     )
 
 
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without visiting expressions (cheap)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if children:
+                stack.extend(reversed(children))
+
+
 @fact_extractor("pydantic_classes")
 def pydantic_classes(tree: ast.Module, summary: ModuleSummary) -> dict[str, ClassFact] | None:
     """Class qualname -> its annotated fields, for every class that has any."""
-    if not summary.classes:
+    config_owners = {
+        qualname.rpartition(".")[0] for qualname in summary.classes if qualname.endswith(".Config")
+    }
+    qualname_at = {
+        cs.line: qualname
+        for qualname, cs in summary.classes.items()
+        if cs.attr_annotations or qualname in config_owners
+    }
+    if not qualname_at:
         return None
-    qualname_at = {cs.line: qualname for qualname, cs in summary.classes.items()}
     found: dict[str, ClassFact] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if not isinstance(node, ast.ClassDef) or node.lineno not in qualname_at:
             continue
         fields: list[FieldFact] = []
@@ -191,9 +211,16 @@ def pydantic_classes(tree: ast.Module, summary: ModuleSummary) -> dict[str, Clas
     return found or None
 
 
+_RECEIVERS_SKIPPED = frozenset({"self", "cls"})  # attributes of objects, not of parameters
+
+
 def _field_ref(node: ast.expr) -> tuple[str, str] | None:
     """`var.field` -> (var, field)."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id not in _RECEIVERS_SKIPPED
+    ):
         return node.value.id, node.attr
     return None
 
@@ -216,10 +243,9 @@ def _tested(node: ast.expr, guarded: set[tuple[str, str]]) -> None:
             guarded.add(ref)
 
 
-def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionUses | None:
+def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionUses:
     derefs: list[tuple[str, str, int]] = []
     guarded: set[tuple[str, str]] = set()
-    returns: list[tuple[str, int]] = []
     for node in ast.walk(function):
         if isinstance(node, (ast.Attribute, ast.Subscript)):
             ref = _field_ref(node.value)
@@ -233,30 +259,88 @@ def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Function
         elif isinstance(node, (ast.BoolOp, ast.Compare)):
             # `x.f or default`, `x.f and x.f.g`, `x.f is None` anywhere (also in returns)
             _tested(node, guarded)
-        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
-            returns.append((node.value.id, node.lineno))
-    if not derefs and not returns:
-        return None
-    return FunctionUses(tuple(derefs), frozenset(guarded), tuple(returns))
+    return FunctionUses(tuple(derefs), frozenset(guarded), _returned_names(function))
+
+
+ReturnedNames = tuple[tuple[str, int], ...]
+
+
+def _returned_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedNames:
+    """`return name` statements of the function itself (not of functions nested in it)."""
+    found: list[tuple[str, int]] = []
+    stack: list[ast.stmt] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
+            found.append((node.value.id, node.lineno))
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if children:
+                stack.extend(reversed(children))
+    return tuple(found)
+
+
+def _field_deref_of(expr: Expr, params: frozenset[str], depth: int = 0) -> bool:
+    """Whether an encoded expression contains `param.field.x` (a dereference of a field)."""
+    if depth > 6 or not isinstance(expr, tuple) or not expr:
+        return False
+    kind = expr[0]
+    if kind in ("attr", "sub"):
+        base = expr[1]
+        if base[0] == "attr" and base[1][0] == "name" and base[1][1] in params:
+            return True
+        return _field_deref_of(base, params, depth + 1)
+    if kind == "call":
+        return (
+            _field_deref_of(expr[1], params, depth + 1)
+            or any(_field_deref_of(arg, params, depth + 1) for arg in expr[2])
+            or any(_field_deref_of(value, params, depth + 1) for _key, value in expr[3])
+        )
+    if kind in ("await", "binop"):
+        return any(_field_deref_of(item, params, depth + 1) for item in expr[1:])
+    return False
+
+
+def _dereferences_parameter_fields(fs: FunctionSummary) -> bool:
+    """Cheap pre-check on the summary: some call or assignment uses `param.field.x`."""
+    params = frozenset(p.name for p in fs.params if p.name not in _RECEIVERS_SKIPPED)
+    if not params:
+        return False
+    if any(_field_deref_of(site.call, params) for site in fs.calls):
+        return True
+    return any(_field_deref_of(value, params) for values in fs.assigns.values() for value in values)
 
 
 @fact_extractor("attribute_uses")
 def attribute_uses(tree: ast.Module, summary: ModuleSummary) -> dict[str, FunctionUses] | None:
-    """Function qualname -> its field dereferences, None checks and `return name` lines."""
-    qualname_at = {
-        (fs.line, fs.name): qualname
-        for qualname, fs in summary.functions.items()
-        if not fs.is_module_body
-    }
-    if not qualname_at:
+    """Function qualname -> its field dereferences, None checks and `return name` lines.
+
+    Only functions whose summary shows a `param.field.x` use are walked in full (the others
+    have nothing for PYD-LOOSE-OPTIONAL); decorated functions (routes) get their `return name`
+    lines from a statement-only pass."""
+    wanted: dict[tuple[int, str], tuple[str, bool]] = {}
+    for qualname, fs in summary.functions.items():
+        if fs.is_module_body or qualname.rpartition(".")[2].startswith("<lambda>"):
+            continue
+        full = _dereferences_parameter_fields(fs)
+        if full or fs.decorators:
+            wanted[(fs.line, fs.name)] = (qualname, full)
+    if not wanted:
         return None
     found: dict[str, FunctionUses] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            qualname = qualname_at.get((node.lineno, node.name))
-            if qualname is None:
-                continue
-            uses = _function_uses(node)
-            if uses is not None:
-                found[qualname] = uses
+    for node in _statements(tree.body):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        entry = wanted.get((node.lineno, node.name))
+        if entry is None:
+            continue
+        qualname, full = entry
+        if full:
+            found[qualname] = _function_uses(node)
+        else:
+            returns = _returned_names(node)
+            if returns:
+                found[qualname] = FunctionUses((), frozenset(), returns)
     return found or None
