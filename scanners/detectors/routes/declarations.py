@@ -142,6 +142,8 @@ def schemaless_routers(project: Project) -> set[str]:
         for info in project.functions():
             calls = zip(info.summary.calls, project.resolved_calls(info), strict=True)
             for site, callee in calls:
+                if not site.kwargs:
+                    continue  # every marker this looks for is a keyword argument
                 keywords = {key: value for key, value in site.kwargs if key is not None}
                 if site.usage == "assign" and site.target and callee is not None:
                     if callee[0] in ("ext", "class") and project.fastapi.framework_kind(
