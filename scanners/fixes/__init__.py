@@ -23,13 +23,22 @@ from scanners.fixes.registry import FIXERS, FixRequest
 __all__ = ["attach_fixes", "fix_text"]
 
 
-def fix_text(finding: Finding, source: str, siblings: Sequence[Finding] = ()) -> str | None:
-    """The fixed text of the finding's file, or ``None`` when no fixer can fix it."""
+def fix_text(
+    finding: Finding,
+    source: str,
+    siblings: Sequence[Finding] = (),
+    tree: ast.Module | None = None,
+) -> str | None:
+    """The fixed text of the finding's file, or ``None`` when no fixer can fix it.
+
+    ``tree`` is ``source`` parsed, when the caller has it (fixers never modify it).
+    """
     fixer = FIXERS.get(finding.category)
     if fixer is None:
         return None
     try:
-        tree = ast.parse(source)
+        if tree is None:
+            tree = ast.parse(source)
         fixed = fixer(FixRequest(finding, source, tree, tuple(siblings) or (finding,)))
         if fixed is None or fixed == source:
             return None
@@ -55,11 +64,12 @@ def attach_fixes(findings: Sequence[Finding], root: Path) -> int:
     for path, in_file in wanted.items():
         try:
             source = (root / path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            tree = ast.parse(source)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
             continue
         for finding in in_file:
             siblings = [f for f in in_file if f.category == finding.category]
-            fixed = fix_text(finding, source, siblings)
+            fixed = fix_text(finding, source, siblings, tree)
             if fixed is not None:
                 finding.suggested_fix = unified_diff(path, source, fixed)
                 attached += 1

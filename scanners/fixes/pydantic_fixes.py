@@ -80,9 +80,15 @@ def fix_pydantic_v1(request: FixRequest) -> str | None:
 
 def _fix_method(request: FixRequest, index: LineIndex) -> str | None:
     finding = request.finding
+    statements = [
+        n for n in enclosing_chain(request.tree, finding.start_line) if isinstance(n, ast.stmt)
+    ]
+    if not statements:
+        return None
+    # The innermost statement holds the whole call, even one spread over several lines.
     calls = [
         node
-        for node in ast.walk(request.tree)
+        for node in ast.walk(statements[-1])
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in _METHODS
