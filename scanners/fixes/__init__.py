@@ -28,6 +28,7 @@ def fix_text(
     source: str,
     siblings: Sequence[Finding] = (),
     tree: ast.Module | None = None,
+    everywhere: Sequence[Finding] = (),
 ) -> str | None:
     """The fixed text of the finding's file, or ``None`` when no fixer can fix it.
 
@@ -39,7 +40,10 @@ def fix_text(
     try:
         if tree is None:
             tree = ast.parse(source)
-        fixed = fixer(FixRequest(finding, source, tree, tuple(siblings) or (finding,)))
+        request = FixRequest(
+            finding, source, tree, tuple(siblings) or (finding,), tuple(everywhere) or (finding,)
+        )
+        fixed = fixer(request)
         if fixed is None or fixed == source:
             return None
         ast.parse(fixed)
@@ -53,6 +57,9 @@ def fix_text(
 def attach_fixes(findings: Sequence[Finding], root: Path) -> int:
     """Fill ``suggested_fix`` of the findings a fixer can fix; returns how many got one."""
     wanted: dict[str, list[Finding]] = defaultdict(list)
+    by_category: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_category[finding.category].append(finding)
     for finding in findings:
         if (
             not finding.suggested_fix
@@ -69,7 +76,7 @@ def attach_fixes(findings: Sequence[Finding], root: Path) -> int:
             continue
         for finding in in_file:
             siblings = [f for f in in_file if f.category == finding.category]
-            fixed = fix_text(finding, source, siblings, tree)
+            fixed = fix_text(finding, source, siblings, tree, by_category[finding.category])
             if fixed is not None:
                 finding.suggested_fix = unified_diff(path, source, fixed)
                 attached += 1

@@ -184,8 +184,12 @@ def fix_deprecated_on_event(request: FixRequest) -> str | None:
     """Move every startup/shutdown handler of the app into a ``lifespan`` context manager.
 
     All handlers of the app move at once: Starlette ignores the old hooks once a lifespan is
-    set. Only when the ``FastAPI(...)`` call is in the same file and body as the registrations.
+    set. Only when the ``FastAPI(...)`` call is in the same file and body as the registrations,
+    and no other file of the scan registers handlers the lifespan would silently disable.
     """
+    if any(f.path != request.finding.path for f in request.everywhere):
+        # Handlers registered in other modules (routers, plugins) would be ignored too.
+        return None
     tree = request.tree
     if any(isinstance(n, ast.Name) and n.id == "lifespan" for n in ast.walk(tree)):
         return None

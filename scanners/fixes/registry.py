@@ -2,8 +2,8 @@
 
 A fixer is registered for a catalog category with ``@fixer(CATEGORY)``. It receives a
 ``FixRequest`` (the finding, the file's text and parsed tree, and the other findings of the same
-category in that file) and returns the whole new text of the file, or ``None`` when it cannot fix
-this case. ``scanners.fixes.attach_fixes`` turns the new text into a unified diff, and keeps it
+category in that file and in the whole scan) and returns the whole new text of the file, or
+``None`` when it cannot fix this case. ``scanners.fixes.attach_fixes`` turns the new text into a unified diff, and keeps it
 only when the result still parses.
 """
 
@@ -23,6 +23,8 @@ class FixRequest:
     tree: ast.Module
     # Findings of the same category in the same file (the finding itself included).
     siblings: Sequence[Finding]
+    # Findings of the same category anywhere in the scan (the finding itself included).
+    everywhere: Sequence[Finding] = ()
 
 
 Fixer = Callable[[FixRequest], str | None]

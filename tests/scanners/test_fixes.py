@@ -554,3 +554,12 @@ def test_on_event_in_an_app_factory_gets_a_nested_lifespan() -> None:
     '''
     fixed = _fix("ASYNC-DEPRECATED-ON-EVENT", source, _line_of(source, "on_event"))
     assert fixed == textwrap.dedent(expected)
+
+
+def test_on_event_is_skipped_when_another_file_registers_handlers() -> None:
+    line = _line_of(ON_EVENT, 'on_event("startup")')
+    here = _finding("ASYNC-DEPRECATED-ON-EVENT", line)
+    elsewhere = _finding("ASYNC-DEPRECATED-ON-EVENT", 3, path="routers/items.py")
+    source = textwrap.dedent(ON_EVENT)
+    assert fix_text(here, source, everywhere=[here, elsewhere]) is None
+    assert fix_text(here, source, everywhere=[here]) == textwrap.dedent(ON_EVENT_FIXED)
