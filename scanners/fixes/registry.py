@@ -3,8 +3,8 @@
 A fixer is registered for a catalog category with ``@fixer(CATEGORY)``. It receives a
 ``FixRequest`` (the finding, the file's text and parsed tree, and the other findings of the same
 category in that file and in the whole scan) and returns the whole new text of the file, or
-``None`` when it cannot fix this case. ``scanners.fixes.attach_fixes`` turns the new text into a unified diff, and keeps it
-only when the result still parses.
+``None`` when it cannot fix this case. ``scanners.fixes.attach_fixes`` turns the new text into
+a unified diff, and keeps it only when the result still parses.
 """
 
 from __future__ import annotations
