@@ -241,17 +241,25 @@ def pydantic_models(project: Project) -> PydanticModels:
 
 
 MANIFEST_NAMES = ("pyproject.toml", "setup.cfg", "setup.py", "Pipfile")
-# A requirement line naming pydantic itself (not pydantic-settings, pydantic.mypy ...).
-_PYDANTIC_REQUIREMENT = re.compile(r"""^\s*["']?pydantic(?:\[[^\]]*\])?["']?\s*[=<>~^!{]""")
+# pydantic itself as a requirement (not pydantic-settings, pydantic_core, pydantic.mypy ...).
+_PYDANTIC_NAME = re.compile(r"""(?<![\w.-])pydantic(?:\[[^\]]*\])?(?![\w.-])""")
 # `==1.10`, `~=1.10`, `^1.9`, `~1.10`, `<=1.10` or an upper bound `<2` / `<2.0`.
 _V1_SPEC = re.compile(r"""(?:==|~=|\^|~|<=)\s*1(?:\.|\b)|<\s*2(?:\.0)*(?![\d.])""")
 
 
 def _pins_v1(text: str) -> bool:
+    """`pydantic==1.10`, `"pydantic>=1.8,<2.0"`, `pydantic = { version = "^1.9" }` ..."""
     for line in text.splitlines():
-        match = _PYDANTIC_REQUIREMENT.match(line)
-        if match is not None and _V1_SPEC.search(line.partition("#")[0], match.end() - 1):
-            return True
+        line = line.partition("#")[0]
+        for match in _PYDANTIC_NAME.finditer(line):
+            spec = line[match.end() :]
+            opening = line[match.start() - 1] if match.start() else ""
+            if opening and opening in "\"'":
+                spec = spec.partition(opening)[0]  # the quoted requirement string ends here
+            if spec.lstrip()[:1] in ("=", "<", ">", "~", "^", "!", "{", '"', "'") and (
+                _V1_SPEC.search(spec)
+            ):
+                return True
     return False
 
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
+import pytest
+
+from scanners.detectors.contracts.common import is_sensitive
 from scanners.detectors.registry import run_detectors
 from scanners.findings import ScanOptions
 from scanners.project.build import build_project
+from scanners.project.extract import summarize_module
+from scanners.project.facts.pydantic import FieldFact, attribute_uses, pydantic_classes
 from scanners.project.model import Project
-from scanners.project.pydantic_models import pydantic_models
+from scanners.project.pydantic_models import pinned_to_pydantic_v1, pydantic_models
 
 FIXTURE = Path(__file__).parent / "fixtures" / "detectors" / "contracts_service"
 
@@ -80,3 +86,94 @@ def test_unconstrained_str_finding_carries_a_drop_in_type() -> None:
     assert by_field["handle"]["max_length_source"] == "column"
     assert by_field["source"]["suggested_type"] == "Annotated[str, Field(max_length=255)]"
     assert by_field["label"]["max_length"] == 255
+
+
+def field_facts(source: str) -> dict[str, FieldFact]:
+    tree = ast.parse(source)
+    summary = summarize_module(tree, "app/m.py", "app.m", False, source.count("\n"))
+    classes = pydantic_classes(tree, summary)
+    assert classes is not None
+    return {fact.name: fact for cls in classes.values() for fact in cls.fields}
+
+
+def test_annotations_are_classified_under_annotated_and_optional() -> None:
+    facts = field_facts(
+        "from typing import Annotated, Any, Dict, List, Optional, Union\n"
+        "from pydantic import BaseModel, Field, constr\n"
+        "class M(BaseModel):\n"
+        "    a: Annotated[Optional[str], Field(max_length=5)] = None\n"
+        "    b: Union[str, None] = None\n"
+        "    c: constr(max_length=3)\n"
+        "    d: Dict[str, Any]\n"
+        "    e: List\n"
+        "    f: list['Child']\n"
+        "    g: str = Field(regex='^x$')\n"
+        "    h: Optional[Any] = None\n"
+    )
+    assert facts["a"].optional and facts["a"].is_str and facts["a"].bounded
+    assert facts["b"].optional and facts["b"].is_str and not facts["b"].bounded
+    assert facts["c"].bounded and not facts["c"].is_str
+    assert facts["d"].loose == "Dict[str, Any]"
+    assert facts["e"].loose == "List"
+    assert facts["f"].loose == "" and "Child" in facts["f"].type_names
+    assert facts["g"].bounded
+    assert facts["h"].optional and facts["h"].loose == "Any"
+
+
+def test_function_uses_record_guards_and_dereferences() -> None:
+    source = (
+        "async def route(payload: In):\n"
+        "    if payload.a is not None:\n"
+        "        payload.a.strip()\n"
+        "    when = payload.b.isoformat()\n"
+        "    other = payload.c and payload.c.lower()\n"
+        "    return when\n"
+    )
+    tree = ast.parse(source)
+    summary = summarize_module(tree, "app/m.py", "app.m", False, source.count("\n"))
+    uses = attribute_uses(tree, summary)
+    assert uses is not None
+    route = uses["route"]
+    assert {(var, name) for var, name, _line in route.derefs} == {
+        ("payload", "a"),
+        ("payload", "b"),
+        ("payload", "c"),
+    }
+    assert route.guarded == {("payload", "a"), ("payload", "c")}
+    assert route.returns == (("when", 6),)
+
+
+@pytest.mark.parametrize(
+    ("text", "pinned"),
+    [
+        ("pydantic==1.10.2\n", True),
+        ("pydantic[email]<2\n", True),
+        ('[tool.poetry.dependencies]\npydantic = { version = "^1.9" }\n', True),
+        ('dependencies = ["pydantic>=1.8,<2.0"]\n', True),
+        ("pydantic>=2.4\npydantic-settings<2\n", False),
+        ("pydantic==2.11.4\n", False),
+    ],
+)
+def test_pydantic_v1_pins_are_recognised(tmp_path: Path, text: str, pinned: bool) -> None:
+    name = "pyproject.toml" if "[" in text or "dependencies" in text else "requirements.txt"
+    (tmp_path / "backend").mkdir()
+    (tmp_path / "backend" / name).write_text(text, encoding="utf-8")
+    assert pinned_to_pydantic_v1(tmp_path) is pinned
+
+
+@pytest.mark.parametrize(
+    ("name", "types", "sensitive"),
+    [
+        ("hashed_password", ("str",), True),
+        ("ingest_token", ("str",), True),
+        ("webhook_secret", (), True),
+        ("internal_notes", ("Optional", "str"), True),
+        ("api_key", ("str",), True),
+        ("access_token", ("str",), False),
+        ("client_secret", ("str",), False),
+        ("time_to_first_token", ("float",), False),
+        ("email", ("str",), False),
+    ],
+)
+def test_sensitive_field_names(name: str, types: tuple[str, ...], sensitive: bool) -> None:
+    assert is_sensitive(name, types) is sensitive

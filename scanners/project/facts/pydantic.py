@@ -152,7 +152,14 @@ def _field(node: ast.AnnAssign, target: str) -> FieldFact:
     inner_name = _last(inner)
     if isinstance(inner, ast.Call) and _last(inner.func) == "constr":
         inner_name = "constr"
-    type_names = tuple(sorted({n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name)}))
+    names = {n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name)}
+    # forward references: list["LineIn"], Optional["Owner"]
+    names |= {
+        n.value
+        for n in ast.walk(node.annotation)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier()
+    }
+    type_names = tuple(sorted(names))
     return FieldFact(
         name=target,
         line=node.lineno,
