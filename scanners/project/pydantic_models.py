@@ -249,8 +249,8 @@ _V1_SPEC = re.compile(r"""(?:==|~=|\^|~|<=)\s*1(?:\.|\b)|<\s*2(?:\.0)*(?![\d.])"
 
 def _pins_v1(text: str) -> bool:
     """`pydantic==1.10`, `"pydantic>=1.8,<2.0"`, `pydantic = { version = "^1.9" }` ..."""
-    for line in text.splitlines():
-        line = line.partition("#")[0]
+    for raw_line in text.splitlines():
+        line = raw_line.partition("#")[0]
         for match in _PYDANTIC_NAME.finditer(line):
             spec = line[match.end() :]
             opening = line[match.start() - 1] if match.start() else ""
