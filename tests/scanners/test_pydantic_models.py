@@ -177,3 +177,14 @@ def test_pydantic_v1_pins_are_recognised(tmp_path: Path, text: str, pinned: bool
 )
 def test_sensitive_field_names(name: str, types: tuple[str, ...], sensitive: bool) -> None:
     assert is_sensitive(name, types) is sensitive
+
+
+def test_any_field_findings_suggest_json_value_types() -> None:
+    findings, failures = run_detectors(fixture_project(), only=["pydantic-any-field"])
+    assert failures == []
+    by_field = {f.properties["field"]: f.properties["suggested_type"] for f in findings}
+    assert by_field == {
+        "preferences": "dict[str, JsonValue]",
+        "meta": "JsonValue",
+        "history": "list[JsonValue]",
+    }

@@ -31,13 +31,19 @@ NAME_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(^|_)(phone|phone_number)$"), r"^\+?[0-9 ()-]{7,20}$"),
 )
 _MODEL_SUFFIXES = (*INPUT_SUFFIXES, "Out", "Base", "Data", "Schema", "Response", "Public")
-ANY_SUGGESTIONS = {
-    "Any": "JsonValue",
-    "dict": "dict[str, str]",
-    "Dict": "dict[str, str]",
-    "list": "list[str]",
-    "List": "list[str]",
-}
+# What a loose field can safely become without knowing more: `pydantic.JsonValue` accepts
+# exactly the JSON a request can carry, and documents the shape in the OpenAPI schema.
+MAPPING_SUGGESTION = "dict[str, JsonValue]"
+SEQUENCE_SUGGESTION = "list[JsonValue]"
+
+
+def suggested_loose_type(loose: str, optional: bool) -> str:
+    """The drop-in annotation for a loose field (`Any`, bare `dict`, `list[Any]`, ...)."""
+    if loose == "Any":
+        return "JsonValue"  # already admits None
+    outer = loose.partition("[")[0].lower()
+    suggestion = MAPPING_SUGGESTION if outer in ("dict", "mapping") else SEQUENCE_SUGGESTION
+    return f"{suggestion} | None" if optional else suggestion
 
 
 def _entity_name(qualname: str) -> str:
@@ -168,15 +174,13 @@ def any_field(project: Project) -> Iterator[Finding]:
                 ),
             )
             if finding is not None:
-                base = fact.loose.partition("[")[0]
-                suggestion = ANY_SUGGESTIONS.get(
-                    base, "dict[str, str]" if "dict" in base.lower() else "list[str]"
-                )
                 finding.properties.update(
                     {
-                        "suggested_type": suggestion,
-                        "suggested_type_confidence": "low",
+                        "suggested_type": suggested_loose_type(fact.loose, fact.optional),
+                        # a safe drop-in; a nested model written by hand is better
+                        "suggested_type_confidence": "medium",
                         "field": fact.name,
+                        "model": owner.qualname,
                     }
                 )
                 yield finding
