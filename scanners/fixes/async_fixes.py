@@ -10,9 +10,12 @@ from scanners.fixes.edits import (
     Edit,
     LineIndex,
     apply_edits,
+    drop_module_import,
     enclosing_chain,
+    from_import_edits,
     import_edits,
     module_bindings,
+    unused_once_replaced,
 )
 from scanners.fixes.registry import FixRequest, fixer
 
@@ -70,6 +73,13 @@ def fix_blocking_sleep(request: FixRequest) -> str | None:
             index.start(call.func), index.end(call.func), f"await {asyncio_name or 'asyncio'}.sleep"
         )
     )
+    # The import of `time` / `sleep` goes when this call was its only use.
+    for name in unused_once_replaced(request.tree, request.source, call.func):
+        if bindings.get(name) == "time":
+            edits.extend(drop_module_import(request.tree, index, name))
+        elif bindings.get(name) == "time.sleep":
+            removal = from_import_edits(request.tree, index, "time", [], [name])
+            edits.extend(removal or [])
     return apply_edits(request.source, edits)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -281,3 +282,44 @@ def from_import_edits(
         body = "".join(f"{indent}    {name},\n" for name in wanted)
         text = f"from {module} import (\n{body}{indent})"
     return [Edit(index.start(statement), index.end(statement), text)]
+
+
+def unused_once_replaced(tree: ast.Module, source: str, replaced: ast.AST) -> set[str]:
+    """Imported names whose only use is inside ``replaced`` (their import can go with it).
+
+    A name also spelled elsewhere in the text (a string annotation, a comment, ``__all__``)
+    is kept: the AST alone cannot prove it unused.
+    """
+    inside: dict[str, int] = {}
+    for node in ast.walk(replaced):
+        if isinstance(node, ast.Name):
+            inside[node.id] = inside.get(node.id, 0) + 1
+    bindings = module_bindings(tree)
+    total: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in inside:
+            total[node.id] = total.get(node.id, 0) + 1
+    unused: set[str] = set()
+    for name, count in inside.items():
+        if name not in bindings or total.get(name) != count:
+            continue
+        spelled = len(re.findall(rf"(?<![\w.]){re.escape(name)}(?!\w)", source))
+        # The uses being replaced plus the import itself.
+        if spelled == count + 1:
+            unused.add(name)
+    return unused
+
+
+def drop_module_import(tree: ast.Module, index: LineIndex, name: str) -> list[Edit]:
+    """Remove ``import name`` when it is a statement of its own; nothing otherwise."""
+    for statement in tree.body:
+        if (
+            isinstance(statement, ast.Import)
+            and len(statement.names) == 1
+            and statement.names[0].asname is None
+            and statement.names[0].name == name
+            and index.line_text(statement.lineno).strip() == f"import {name}"
+        ):
+            start = index.line_start(statement.lineno)
+            return [Edit(start, index.line_start(statement.lineno + 1), "")]
+    return []

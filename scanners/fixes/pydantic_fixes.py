@@ -12,6 +12,7 @@ from scanners.fixes.edits import (
     enclosing_chain,
     from_import_edits,
     module_bindings,
+    unused_once_replaced,
 )
 from scanners.fixes.registry import FixRequest, fixer
 
@@ -352,14 +353,21 @@ def _fix_field_type(request: FixRequest) -> str | None:
             return None
         wanted.append((sources[0], node.id))
     index = LineIndex(request.source)
+    annotation = field.annotation
+    # Names only the old annotation used (`Any`, `Dict`) leave their `from typing import`.
+    removed: list[tuple[str, str]] = []
+    for name in unused_once_replaced(request.tree, request.source, annotation):
+        module, _, imported = bindings[name].rpartition(".")
+        if imported == name and module in {"typing", "typing_extensions"}:
+            removed.append((module, name))
     edits: list[Edit] = []
-    for module in dict.fromkeys(m for m, _ in wanted):
+    for module in dict.fromkeys(m for m, _ in [*wanted, *removed]):
         names = [n for m, n in wanted if m == module]
-        imports = from_import_edits(request.tree, index, module, names)
+        drops = [n for m, n in removed if m == module]
+        imports = from_import_edits(request.tree, index, module, names, drops)
         if imports is None:
             return None
         edits.extend(imports)
-    annotation = field.annotation
     edits.append(Edit(index.start(annotation), index.end(annotation), suggested.strip()))
     return apply_edits(request.source, edits)
 

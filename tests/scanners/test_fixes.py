@@ -76,6 +76,26 @@ def test_sleep_imported_by_name_and_existing_asyncio_alias() -> None:
     assert "import asyncio\n" not in fixed
 
 
+def test_time_import_goes_with_its_last_use() -> None:
+    source = """\
+        import logging
+        import time
+
+
+        async def poll() -> None:
+            time.sleep(1)
+    """
+    fixed = _fix("ASYNC-BLOCKING-SLEEP", source, 6)
+    assert fixed == textwrap.dedent(source).replace("import time\n", "").replace(
+        "import logging\n", "import asyncio\nimport logging\n"
+    ).replace("time.sleep(1)", "await asyncio.sleep(1)")
+    from_import = source.replace("import time", "from time import monotonic, sleep")
+    fixed = _fix("ASYNC-BLOCKING-SLEEP", from_import.replace("time.sleep", "sleep"), 6)
+    assert fixed is not None
+    assert "from time import monotonic\n" in fixed
+    assert "    await asyncio.sleep(1)\n" in fixed
+
+
 def test_sleep_in_sync_helper_or_nested_expression_is_not_fixed() -> None:
     assert _fix("ASYNC-BLOCKING-SLEEP", SLEEPY, _line_of(SLEEPY, "def helper") + 1) is None
     nested = """\
@@ -402,7 +422,10 @@ def test_field_annotation_becomes_the_suggested_type_with_imports() -> None:
         'title: str = ""', f'title: {LENGTH_255} = ""'
     )
     any_fixed = _fix("PYD-ANY-FIELD", FIELDS, 8, suggested_type="dict[str, str]")
-    assert any_fixed == textwrap.dedent(FIELDS).replace("data: Any", "data: dict[str, str]")
+    # `Any` had no other use: it leaves the typing import.
+    assert any_fixed == textwrap.dedent(FIELDS).replace(
+        "data: Any", "data: dict[str, str]"
+    ).replace("from typing import Any, Optional", "from typing import Optional")
 
 
 def test_field_fix_needs_a_usable_suggested_type() -> None:
