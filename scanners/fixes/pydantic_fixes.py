@@ -76,7 +76,44 @@ def fix_pydantic_v1(request: FixRequest) -> str | None:
         for decorator in functions[-1].decorator_list:
             if decorator.lineno <= line <= (decorator.end_lineno or decorator.lineno):
                 return _fix_validator(request, index, functions[-1], decorator)
-    return _fix_method(request, index)
+    return _fix_config_keys(request, index) or _fix_method(request, index)
+
+
+def _fix_config_keys(request: FixRequest, index: LineIndex) -> str | None:
+    """v1 keys in a v2 config: ``ConfigDict(orm_mode=True)``, ``{"orm_mode": True}``."""
+    statements = [
+        n
+        for n in enclosing_chain(request.tree, request.finding.start_line)
+        if isinstance(n, ast.stmt)
+    ]
+    if not statements:
+        return None
+    edits: list[Edit] = []
+    line = request.finding.start_line
+    for node in ast.walk(statements[-1]):
+        if not isinstance(node, ast.Call | ast.Assign | ast.AnnAssign) or not (
+            node.lineno <= line <= (node.end_lineno or node.lineno)
+        ):
+            continue
+        if isinstance(node, ast.Call) and index.text(node.func).endswith("ConfigDict"):
+            for keyword in node.keywords:
+                if keyword.arg in _CONFIG_RENAMES:
+                    start = index.start(keyword)
+                    end = start + len(keyword.arg)
+                    edits.append(Edit(start, end, _CONFIG_RENAMES[keyword.arg]))
+        elif (
+            isinstance(node, ast.Assign | ast.AnnAssign)
+            and isinstance(node.value, ast.Dict)
+            and index.text(node).startswith("model_config")
+        ):
+            for key in node.value.keys:
+                if isinstance(key, ast.Constant) and key.value in _CONFIG_RENAMES:
+                    quote = index.text(key)[0]
+                    renamed = f"{quote}{_CONFIG_RENAMES[key.value]}{quote}"
+                    edits.append(Edit(index.start(key), index.end(key), renamed))
+    if not edits:
+        return None
+    return apply_edits(request.source, edits)
 
 
 def _fix_method(request: FixRequest, index: LineIndex) -> str | None:

@@ -362,6 +362,26 @@ def test_v1_methods_are_renamed_at_the_finding_column() -> None:
     assert 'user.json() + str(copy.model_dump(exclude={"email"}))' in dict_call
 
 
+def test_v1_keys_in_a_v2_config_are_renamed() -> None:
+    source = """\
+        from pydantic import BaseModel, ConfigDict
+
+
+        class A(BaseModel):
+            model_config = ConfigDict(orm_mode=True, extra="forbid")
+
+
+        class B(BaseModel):
+            model_config = {"orm_mode": True, 'allow_population_by_field_name': True}
+    """
+    first = _fix("PYD-V1-API", source, 5)
+    assert first is not None
+    assert '    model_config = ConfigDict(from_attributes=True, extra="forbid")\n' in first
+    second = _fix("PYD-V1-API", source, 9)
+    assert second is not None
+    assert """    model_config = {"from_attributes": True, 'populate_by_name': True}\n""" in second
+
+
 def test_v1_methods_on_a_line_with_one_call_each() -> None:
     source = """\
         def dump(user, raw, Model):
