@@ -42,6 +42,7 @@ class ModelClass:
     line: int
     fields: tuple[FieldFact, ...]  # its own fields, in source order
     config_class_line: int
+    v1_compat: bool = False  # built on `pydantic.v1` on purpose (the v2 compatibility layer)
 
 
 @dataclass(slots=True)
@@ -168,6 +169,7 @@ def _build(project: Project) -> PydanticModels:
                     line=cs.line,
                     fields=fact.fields if fact is not None else (),
                     config_class_line=fact.config_class_line if fact is not None else 0,
+                    v1_compat=any(e.startswith("pydantic.v1.") for e in externals),
                 )
     _route_uses(project, result)
     named_inputs = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanners.detectors.base import make_call_finding
+from scanners.detectors.base import make_call_finding, make_finding
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import FunctionInfo, Project
@@ -156,3 +156,97 @@ def v1_method_on_model(project: Project) -> Iterator[Finding]:
             )
             finding.properties.update({"v1_method": method, "replacement": replacement})
             yield finding
+
+
+V1_VALIDATORS = {"validator": "field_validator", "root_validator": "model_validator"}
+
+
+def _v1_validator(project: Project, info: FunctionInfo, decorator: Expr) -> str:
+    """ "validator"/"root_validator" when the decorator is Pydantic's v1 one, else ""."""
+    target = decorator[1] if decorator[0] == "call" else decorator
+    value = project.resolve(info, target)
+    if value is None or value[0] != "ext":
+        return ""
+    dotted = str(value[1])
+    name = dotted.rpartition(".")[2]
+    if name in V1_VALIDATORS and dotted.startswith("pydantic.") and ".v1." not in dotted:
+        return name
+    return ""
+
+
+@detector("pydantic-v1-model-declaration", "PYD-V1-API")
+def v1_model_declaration(project: Project) -> Iterator[Finding]:
+    """`class Config:` or a v1 `@validator`/`@root_validator` in a Pydantic model.
+
+    ## What it does
+    Finds, in project classes whose bases reach `pydantic.BaseModel` (through imports and other
+    project classes), an inner `class Config:` and methods decorated with Pydantic's
+    `@validator` / `@root_validator`. Models built on the `pydantic.v1` compatibility layer on
+    purpose, tests and code bases whose dependency files pin Pydantic 1.x are not reported.
+
+    ## Why is this bad?
+    Pydantic v2 only keeps these for backwards compatibility: `class Config` options are
+    renamed (`orm_mode` is `from_attributes`) and silently ignored when misspelled, and v1
+    validators are deprecated, slower, and removed in the next major version.
+
+    ## Example
+    ```python
+    class NoteOut(BaseModel):
+        class Config:
+            orm_mode = True
+    ```
+
+    ## Use instead
+    ```python
+    class NoteOut(BaseModel):
+        model_config = ConfigDict(from_attributes=True)
+    ```
+    """
+    models = pydantic_models(project)
+    if not models.models or pinned_to_pydantic_v1(project.root):
+        return
+    for cid in sorted(models.models):
+        model = models.models[cid]
+        if model.v1_compat or _is_test_path(model.path):
+            continue
+        module_name = cid.partition(":")[0]
+        body = project.function(f"{module_name}:<module>")
+        if body is None:
+            continue
+        if model.config_class_line:
+            finding = make_finding(
+                project,
+                body,
+                rule_id="pydantic-v1-model-declaration",
+                category_id="PYD-V1-API",
+                line=model.config_class_line,
+                message=(
+                    f"`class Config:` in `{model.qualname}` is Pydantic v1 configuration; use "
+                    "`model_config = ConfigDict(...)` (`orm_mode` is `from_attributes`)"
+                ),
+            )
+            finding.enclosing = model.qualname
+            yield finding
+        found = project.resolver.klass(cid)
+        if found is None:
+            continue
+        for method in found[1].methods:
+            info = project.function(f"{module_name}:{model.qualname}.{method}")
+            if info is None:
+                continue
+            decorators = zip(info.summary.decorators, info.summary.decorator_lines, strict=False)
+            for decorator, line in decorators:
+                name = _v1_validator(project, info, decorator)
+                if not name:
+                    continue
+                yield make_finding(
+                    project,
+                    info,
+                    rule_id="pydantic-v1-model-declaration",
+                    category_id="PYD-V1-API",
+                    line=line,
+                    message=(
+                        f"`@{name}` on `{model.qualname}.{method}` is Pydantic v1 API; use "
+                        f"`@{V1_VALIDATORS[name]}` with `@classmethod`"
+                    ),
+                )
