@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from scanners.findings import Finding
@@ -20,17 +20,19 @@ from scanners.fixes import async_fixes, pydantic_fixes, response_leak  # noqa: F
 from scanners.fixes.edits import unified_diff
 from scanners.fixes.registry import FIXERS, FixRequest
 
-__all__ = ["attach_fixes", "fix_text"]
+__all__ = ["attach_fixes", "fix_files", "fix_text"]
 
 
-def fix_text(
+def fix_files(
     finding: Finding,
     source: str,
     siblings: Sequence[Finding] = (),
     tree: ast.Module | None = None,
+    *,
     everywhere: Sequence[Finding] = (),
-) -> str | None:
-    """The fixed text of the finding's file, or ``None`` when no fixer can fix it.
+    project_files: Callable[[], Mapping[str, str]] = dict,
+) -> dict[str, str] | None:
+    """The new text of every file the fix changes (the finding's file first), or ``None``.
 
     ``tree`` is ``source`` parsed, when the caller has it (fixers never modify it).
     """
@@ -41,17 +43,67 @@ def fix_text(
         if tree is None:
             tree = ast.parse(source)
         request = FixRequest(
-            finding, source, tree, tuple(siblings) or (finding,), tuple(everywhere) or (finding,)
+            finding,
+            source,
+            tree,
+            tuple(siblings) or (finding,),
+            tuple(everywhere) or (finding,),
+            project_files,
         )
         fixed = fixer(request)
-        if fixed is None or fixed == source:
+        if fixed is None:
             return None
-        ast.parse(fixed)
+        changed = {finding.path: fixed} if isinstance(fixed, str) else fixed
+        originals = project_files() if set(changed) - {finding.path} else {}
+        changed = {
+            path: text
+            for path, text in changed.items()
+            if text != (source if path == finding.path else originals.get(path))
+        }
+        if finding.path not in changed or any(
+            path != finding.path and path not in originals for path in changed
+        ):
+            return None
+        for text in changed.values():
+            ast.parse(text)
     except (SyntaxError, ValueError, RecursionError):
         return None
     except Exception:  # a broken fixer loses its fix, never the scan
         return None
-    return fixed
+    return changed
+
+
+def fix_text(
+    finding: Finding,
+    source: str,
+    siblings: Sequence[Finding] = (),
+    tree: ast.Module | None = None,
+    *,
+    everywhere: Sequence[Finding] = (),
+) -> str | None:
+    """The fixed text of the finding's file, or ``None`` when no fixer can fix it."""
+    changed = fix_files(finding, source, siblings, tree, everywhere=everywhere)
+    return None if changed is None else changed[finding.path]
+
+
+# Folders no service code lives in.
+_SKIPPED_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox"})
+_MAX_FILE_BYTES = 1024 * 1024
+
+
+def _python_files(root: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if any(part in _SKIPPED_DIRS for part in relative.parts[:-1]):
+            continue
+        try:
+            if path.stat().st_size > _MAX_FILE_BYTES:
+                continue
+            files[relative.as_posix()] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return files
 
 
 def attach_fixes(findings: Sequence[Finding], root: Path) -> int:
@@ -67,6 +119,14 @@ def attach_fixes(findings: Sequence[Finding], root: Path) -> int:
             and finding.path.endswith(".py")
         ):
             wanted[finding.path].append(finding)
+    cache: list[dict[str, str]] = []
+
+    def project_files() -> Mapping[str, str]:
+        # Read once, and only when a fixer looks beyond the finding's file.
+        if not cache:
+            cache.append(_python_files(root))
+        return cache[0]
+
     attached = 0
     for path, in_file in wanted.items():
         try:
@@ -76,8 +136,18 @@ def attach_fixes(findings: Sequence[Finding], root: Path) -> int:
             continue
         for finding in in_file:
             siblings = [f for f in in_file if f.category == finding.category]
-            fixed = fix_text(finding, source, siblings, tree, by_category[finding.category])
-            if fixed is not None:
-                finding.suggested_fix = unified_diff(path, source, fixed)
-                attached += 1
+            everywhere = by_category[finding.category]
+            changed = fix_files(
+                finding, source, siblings, tree, everywhere=everywhere, project_files=project_files
+            )
+            if changed is None:
+                continue
+            originals = {path: source}
+            if len(changed) > 1:
+                originals.update(project_files())
+            finding.suggested_fix = "".join(
+                unified_diff(changed_path, originals[changed_path], text)
+                for changed_path, text in changed.items()
+            )
+            attached += 1
     return attached
