@@ -132,6 +132,7 @@ def _build(
 
     started = time.perf_counter()
     project = Project(root, modules)
+    project.exclude = options.exclude  # detectors reading non-Python files honour it too
     timings["link"] = time.perf_counter() - started
     skipped.sort(key=lambda s: s.path)
     return BuildOutcome(project, skipped, timings, sum(m.lines for m in modules))

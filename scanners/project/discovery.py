@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import gc
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -100,13 +101,9 @@ def package_top(dirs: list[str], package_dirs: set[str]) -> int:
     return start
 
 
-def discover(
-    root: Path, exclude: tuple[str, ...], max_bytes: int
-) -> tuple[list[SourceFile], list[SkippedFile]]:
-    """All ``.py`` files under ``root`` except tool, cache and virtualenv folders."""
-    found: list[tuple[Path, str, int]] = []
-    skipped: list[SkippedFile] = []
-    package_dirs: set[str] = set()
+def walk_project(root: Path, exclude: tuple[str, ...]) -> Iterator[tuple[Path, str, list[str]]]:
+    """``(folder, its posix path relative to root, its file names)`` for every folder a scan
+    looks into: tool, cache and virtualenv folders and ``exclude`` globs are pruned."""
     for dirpath, dirnames, filenames in os.walk(root):
         directory = Path(dirpath)
         rel_dir = directory.relative_to(root).as_posix()
@@ -120,6 +117,17 @@ def discover(
                 continue
             kept.append(name)
         dirnames[:] = kept
+        yield directory, rel_dir, filenames
+
+
+def discover(
+    root: Path, exclude: tuple[str, ...], max_bytes: int
+) -> tuple[list[SourceFile], list[SkippedFile]]:
+    """All ``.py`` files under ``root`` except tool, cache and virtualenv folders."""
+    found: list[tuple[Path, str, int]] = []
+    skipped: list[SkippedFile] = []
+    package_dirs: set[str] = set()
+    for directory, rel_dir, filenames in walk_project(root, exclude):
         if "__init__.py" in filenames and rel_dir:
             package_dirs.add(rel_dir)
         for name in sorted(filenames):

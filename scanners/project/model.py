@@ -86,6 +86,7 @@ class Project:
 
     def __init__(self, root: Path, modules: list[ModuleSummary]) -> None:
         self.root = root
+        self.exclude: tuple[str, ...] = ()  # the scan's exclude globs
         self.modules: dict[str, ModuleSummary] = {}
         for summary in sorted(modules, key=lambda m: m.path):
             # Two files can map to one dotted name (scripts/x.py, tools/x.py): keep both by path.

@@ -25,7 +25,8 @@ PROJECTS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
 def annotations(root: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, int, str]]]:
     expected: set[tuple[str, int, str]] = set()
     ok: set[tuple[str, int, str]] = set()
-    for file in sorted(root.rglob("*.py")):
+    files = [f for f in root.rglob("*") if f.is_file() and _annotated_kind(f.name)]
+    for file in sorted(files):
         rel = file.relative_to(root).as_posix()
         for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
             match = ANNOTATION.search(line)
@@ -34,6 +35,11 @@ def annotations(root: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, i
             target = number + 1
             (expected if match.group(1) == "ruleid" else ok).add((rel, target, match.group(2)))
     return expected, ok
+
+
+def _annotated_kind(name: str) -> bool:
+    """Python sources, and the dependency manifests the DEP-* checks read (`#` comments too)."""
+    return name.endswith((".py", ".txt", ".toml", ".in")) or name == "Pipfile"
 
 
 @pytest.mark.parametrize("project_name", PROJECTS)

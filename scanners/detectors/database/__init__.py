@@ -1,0 +1,1 @@
+"""Checks on how the service configures and uses its database (SQLAlchemy engines)."""

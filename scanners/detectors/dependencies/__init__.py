@@ -1,0 +1,1 @@
+"""Checks on dependency manifests (requirements files, pyproject.toml, Pipfile)."""
