@@ -227,6 +227,10 @@ def _counts(findings: list[Finding]) -> Counter[tuple[str, str]]:
     return Counter((f.path, f.category) for f in findings)
 
 
+def _touched(diff: str) -> set[str]:
+    return {line[6:] for line in diff.splitlines() if line.startswith("+++ b/")}
+
+
 def _apply(root: Path, diff: str) -> None:
     for args in (["git", "apply", "--check", "-"], ["git", "apply", "-"]):
         done = subprocess.run(
@@ -245,18 +249,23 @@ def test_every_generated_fix_applies_compiles_and_removes_its_finding(tmp_path: 
         shutil.copytree(CORPUS / service, root)
         findings = scan(root, options).findings
         for _round in range(10):
-            # One fix per file per round: every diff is made against the file as scanned.
+            # Fixes touching disjoint files per round: every diff is made against the files as
+            # scanned.
             per_file: dict[str, Finding] = {}
+            touched: set[str] = set()
             for finding in findings:
-                if finding.suggested_fix:
-                    per_file.setdefault(finding.path, finding)
+                paths = _touched(finding.suggested_fix)
+                if paths and not paths & touched:
+                    per_file[finding.path] = finding
+                    touched |= paths
             if not per_file:
                 break
             before = _counts(findings)
-            for path, finding in per_file.items():
+            for finding in per_file.values():
                 _apply(root, finding.suggested_fix)
-                compile((root / path).read_text(encoding="utf-8"), path, "exec")
                 applied[finding.category] += 1
+            for path in touched:
+                compile((root / path).read_text(encoding="utf-8"), path, "exec")
             findings = scan(root, options).findings
             after = _counts(findings)
             for path, finding in per_file.items():
@@ -269,6 +278,7 @@ def test_every_generated_fix_applies_compiles_and_removes_its_finding(tmp_path: 
     assert applied["PYD-V1-API"] >= 4
     assert applied["PYD-UNCONSTRAINED-STR"] >= 4
     assert applied["PYD-ANY-FIELD"] >= 5
+    assert applied["API-RESPONSE-LEAK"] >= 2
 
 
 # --- PYD-V1-API -----------------------------------------------------------------------------
@@ -606,3 +616,32 @@ def test_on_event_is_skipped_when_another_file_registers_handlers() -> None:
     source = textwrap.dedent(ON_EVENT)
     assert fix_text(here, source, everywhere=[here, elsewhere]) is None
     assert fix_text(here, source, everywhere=[here]) == textwrap.dedent(ON_EVENT_FIXED)
+
+
+def test_response_leak_routes_in_other_files_use_the_out_model(tmp_path: Path) -> None:
+    models = LEAKY.split("    @app.get", maxsplit=1)[0].replace("app = FastAPI()\n", "")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "schemas.py").write_text(textwrap.dedent(models), encoding="utf-8")
+    routes = """\
+        from fastapi import APIRouter
+
+        from app.schemas import User
+
+        router = APIRouter()
+
+
+        @router.get("/users", response_model=list[User])
+        async def list_users() -> list:
+            return []
+    """
+    (tmp_path / "app" / "routes.py").write_text(textwrap.dedent(routes), encoding="utf-8")
+    line = _line_of(models, "hashed_password")
+    finding = _finding("API-RESPONSE-LEAK", line, path="app/schemas.py", response_model="User")
+    assert attach_fixes([finding], tmp_path) == 1
+    assert _touched(finding.suggested_fix) == {"app/schemas.py", "app/routes.py"}
+    _apply(tmp_path, finding.suggested_fix)
+    fixed_routes = (tmp_path / "app" / "routes.py").read_text(encoding="utf-8")
+    # `User` had no other use in the routes: the import now names the new model only.
+    assert "from app.schemas import UserOut\n" in fixed_routes
+    assert '@router.get("/users", response_model=list[UserOut])' in fixed_routes
+    assert "class UserOut(BaseModel):" in (tmp_path / "app" / "schemas.py").read_text()
