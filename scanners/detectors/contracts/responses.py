@@ -106,6 +106,11 @@ def _returned_orm_class(
         ]
     for value in info.summary.assigns.get(name, []):
         candidates += _orm_classes_in(project, info, models, value)
+    if not candidates:
+        # what the resolver infers: a project function's return annotation, `with` targets ...
+        inferred = project.resolve(info, ("name", name))
+        if inferred is not None and inferred[0] == "inst" and inferred[1] in models.orm_classes:
+            candidates.append(str(inferred[1]))
     unique = set(candidates)
     return candidates[0] if len(unique) == 1 else None
 
