@@ -300,6 +300,8 @@ def loose_optional(project: Project) -> Iterator[Finding]:
                 continue
             reported.add((owner.path, fact.line))
             function = fid.rpartition(":")[2]
+            user = project.function(fid)
+            where = f"{user.path}:{line}" if user is not None else f"line {line}"
             finding = field_finding(
                 project,
                 owner,
@@ -308,7 +310,7 @@ def loose_optional(project: Project) -> Iterator[Finding]:
                 category_id="PYD-LOOSE-OPTIONAL",
                 message=(
                     f"`{owner.qualname}.{fact.name}` is optional but `{function}` dereferences "
-                    f"`{var}.{field_name}` (line {line}) without a None check; make it required "
+                    f"`{var}.{field_name}` ({where}) without a None check; make it required "
                     "or handle None"
                 ),
             )

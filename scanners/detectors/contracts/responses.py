@@ -144,7 +144,8 @@ def _orm_return_leaks(
             line=line,
             message=(
                 f"`{info.summary.name}` returns the ORM object `{name}` ({entity}) with no "
-                f"response_model: {', '.join(sensitive)} reach the client; declare a "
+                f"response_model: {', '.join(sensitive)} "
+                f"{'reach' if len(sensitive) > 1 else 'reaches'} the client; declare a "
                 f"`{entity}Out` schema without them"
             ),
             reach=project.reach_labels(info.fid),
