@@ -193,12 +193,24 @@ def _fix_config(
                 return None
             key, value = "frozen", str(not statement.value.value)
         items.append(f"{_CONFIG_RENAMES.get(key, key)}={value}")
+    # Settings classes take pydantic-settings' SettingsConfigDict (env_file, env_prefix...).
+    module, config_type = "pydantic", "ConfigDict"
+    bindings = module_bindings(request.tree)
+    for base in owner.bases:
+        name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+        if name == "BaseSettings":
+            if not isinstance(base, ast.Name) or bindings.get(name) != (
+                "pydantic_settings.BaseSettings"
+            ):
+                # v1's pydantic.BaseSettings moved to another package: not a mechanical edit.
+                return None
+            module, config_type = "pydantic_settings", "SettingsConfigDict"
     indent = index.indent_of(config.lineno)
-    text = f"{indent}model_config = ConfigDict({', '.join(items)})\n"
+    text = f"{indent}model_config = {config_type}({', '.join(items)})\n"
     if len(text) > 100 or "\n" in text[:-1]:
         body = "".join(f"{indent}    {item},\n" for item in items)
-        text = f"{indent}model_config = ConfigDict(\n{body}{indent})\n"
-    imports = from_import_edits(request.tree, index, "pydantic", ["ConfigDict"])
+        text = f"{indent}model_config = {config_type}(\n{body}{indent})\n"
+    imports = from_import_edits(request.tree, index, module, [config_type])
     if imports is None:
         return None
     start = index.line_start(min([config.lineno, *(d.lineno for d in config.decorator_list)]))

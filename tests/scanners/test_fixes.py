@@ -372,6 +372,27 @@ def test_v1_methods_are_renamed_at_the_finding_column() -> None:
     assert 'user.json() + str(copy.model_dump(exclude={"email"}))' in dict_call
 
 
+def test_settings_config_class_becomes_settings_config_dict() -> None:
+    source = """\
+        from pydantic_settings import BaseSettings
+
+
+        class Settings(BaseSettings):
+            class Config:
+                env_file = ".env"
+    """
+    fixed = _fix("PYD-V1-API", source, 5)
+    assert fixed == textwrap.dedent(source).replace(
+        "from pydantic_settings import BaseSettings",
+        "from pydantic_settings import BaseSettings, SettingsConfigDict",
+    ).replace(
+        '    class Config:\n        env_file = ".env"',
+        '    model_config = SettingsConfigDict(env_file=".env")',
+    )
+    v1_settings = source.replace("pydantic_settings", "pydantic")
+    assert _fix("PYD-V1-API", v1_settings, 5) is None
+
+
 def test_v1_keys_in_a_v2_config_are_renamed() -> None:
     source = """\
         from pydantic import BaseModel, ConfigDict
