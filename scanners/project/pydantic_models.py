@@ -43,6 +43,7 @@ class ModelClass:
     fields: tuple[FieldFact, ...]  # its own fields, in source order
     config_class_line: int
     v1_compat: bool = False  # built on `pydantic.v1` on purpose (the v2 compatibility layer)
+    config_options: tuple[str, ...] = ()  # model_config / class Config option names
 
 
 @dataclass(slots=True)
@@ -170,6 +171,7 @@ def _build(project: Project) -> PydanticModels:
                     fields=fact.fields if fact is not None else (),
                     config_class_line=fact.config_class_line if fact is not None else 0,
                     v1_compat=any(e.startswith("pydantic.v1.") for e in externals),
+                    config_options=fact.config_options if fact is not None else (),
                 )
     _route_uses(project, result)
     named_inputs = {

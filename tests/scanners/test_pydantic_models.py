@@ -189,3 +189,10 @@ def test_any_field_findings_suggest_json_value_types() -> None:
         "meta": "JsonValue",
         "history": "list[JsonValue]",
     }
+
+
+def test_config_options_come_from_model_config_and_class_config() -> None:
+    models = pydantic_models(fixture_project())
+    assert models.models["svc.legacy:ModernOut"].config_options == ("from_attributes",)
+    assert models.models["svc.legacy:LegacyIn"].config_options == ("orm_mode",)
+    assert models.models["svc.legacy:LegacyIn"].config_class_line > 0

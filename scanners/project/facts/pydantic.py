@@ -49,6 +49,8 @@ class ClassFact:
     line: int
     fields: tuple[FieldFact, ...]
     config_class_line: int  # `class Config:` inside the class, 0 when none
+    # `model_config = ConfigDict(a=..)` / `{"a": ..}` and v1 `class Config: a = ..`: option names
+    config_options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,19 @@ def _field(node: ast.AnnAssign, target: str) -> FieldFact:
     )
 
 
+def _config_options(value: ast.expr) -> list[str]:
+    """Option names of `ConfigDict(a=1)` / `SettingsConfigDict(...)` / `{"a": 1}`."""
+    if isinstance(value, ast.Call):
+        return [kw.arg for kw in value.keywords if kw.arg is not None]
+    if isinstance(value, ast.Dict):
+        return [
+            key.value
+            for key in value.keys
+            if isinstance(key, ast.Constant) and isinstance(key.value, str)
+        ]
+    return []
+
+
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, without visiting expressions (cheap)."""
     stack = list(reversed(body))
@@ -195,7 +210,7 @@ def pydantic_classes(tree: ast.Module, summary: ModuleSummary) -> dict[str, Clas
     qualname_at = {
         cs.line: qualname
         for qualname, cs in summary.classes.items()
-        if cs.attr_annotations or qualname in config_owners
+        if cs.attr_annotations or qualname in config_owners or "model_config" in cs.attr_values
     }
     if not qualname_at:
         return None
@@ -205,16 +220,35 @@ def pydantic_classes(tree: ast.Module, summary: ModuleSummary) -> dict[str, Clas
             continue
         fields: list[FieldFact] = []
         config_line = 0
+        options: list[str] = []
         for statement in node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
                 name = statement.target.id
-                if _last(statement.annotation) != "ClassVar" and not name.startswith("_"):
+                if name == "model_config" and statement.value is not None:
+                    options += _config_options(statement.value)
+                elif _last(statement.annotation) != "ClassVar" and not name.startswith("_"):
                     fields.append(_field(statement, name))
+            elif (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and statement.targets[0].id == "model_config"
+            ):
+                options += _config_options(statement.value)
             elif isinstance(statement, ast.ClassDef) and statement.name == "Config":
                 config_line = statement.lineno
-        if fields or config_line:
+                options += [
+                    target.id
+                    for inner in statement.body
+                    if isinstance(inner, ast.Assign)
+                    for target in inner.targets
+                    if isinstance(target, ast.Name)
+                ]
+        if fields or config_line or options:
             qualname = qualname_at[node.lineno]
-            found[qualname] = ClassFact(qualname, node.lineno, tuple(fields), config_line)
+            found[qualname] = ClassFact(
+                qualname, node.lineno, tuple(fields), config_line, tuple(options)
+            )
     return found or None
 
 
