@@ -1,0 +1,99 @@
+"""Per-file facts: which model attributes a file's queries filter, join or sort on.
+
+``"orm_column_uses"``: a tuple of ``ColumnUse`` for every ``Model.column`` (or
+``module.Model.column``) read inside the arguments of ``.filter()``, ``.where()``,
+``.order_by()``, ``.having()`` and friends, and every keyword of ``.filter_by(column=...)`` with
+the entity of the query it refines (``select(Model)``, ``session.query(Model)``). Whether
+``Model`` is an ORM class and ``column`` one of its columns is decided across modules later
+(``scanners.project.orm_models``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from scanners.project.facts import fact_extractor
+from scanners.project.summary import ModuleSummary
+
+FILTER_METHODS = frozenset({"filter", "where", "having", "order_by"})
+FILTER_BY = "filter_by"
+ENTITY_CALLS = frozenset({"select", "query", "exec"})
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnUse:
+    base: str  # dotted text of what the column is read from: "Feed", "models.Feed"
+    column: str
+    line: int
+    method: str  # filter / where / having / order_by / filter_by
+
+
+@fact_extractor("orm_column_uses")
+def column_uses(tree: ast.Module, summary: ModuleSummary) -> tuple[ColumnUse, ...] | None:
+    if not _may_query(summary):
+        return None
+    uses: list[ColumnUse] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method = node.func.attr
+        if method in FILTER_METHODS:
+            for argument in (*node.args, *(k.value for k in node.keywords)):
+                uses.extend(_attribute_reads(argument, method))
+        elif method == FILTER_BY and node.keywords:
+            entity = _query_entity(node.func.value)
+            if entity:
+                uses.extend(
+                    ColumnUse(entity, k.arg, node.lineno, method)
+                    for k in node.keywords
+                    if k.arg is not None
+                )
+    return tuple(uses) or None
+
+
+def _may_query(summary: ModuleSummary) -> bool:
+    """Cheap pre-check on the summary: some call is one of the query-refining methods."""
+    wanted = FILTER_METHODS | {FILTER_BY}
+    for function in summary.functions.values():
+        for site in function.calls:
+            func = site.call[1]
+            if func[0] == "attr" and func[2] in wanted:
+                return True
+    return False
+
+
+def _attribute_reads(node: ast.AST, method: str) -> list[ColumnUse]:
+    found = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.Attribute):
+            base = _dotted(child.value)
+            if base:
+                found.append(ColumnUse(base, child.attr, child.lineno, method))
+    return found
+
+
+def _query_entity(node: ast.AST) -> str:
+    """The first entity of the query a ``filter_by`` refines: walks back the method chain
+    (``select(M).where(...).filter_by``, ``session.query(M).filter_by``)."""
+    current = node
+    while isinstance(current, ast.Call):
+        func = current.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in ENTITY_CALLS and current.args:
+            return _dotted(current.args[0])
+        if not isinstance(func, ast.Attribute):
+            return ""
+        current = func.value
+    return ""
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return ""
+    parts.append(node.id)
+    return ".".join(reversed(parts))
