@@ -4,8 +4,9 @@ Built once per scan (``pydantic_models(project)``, memoized on the project) from
 ``pydantic_classes`` facts (``scanners.project.facts.pydantic``) and the resolver:
 
 - which project classes are Pydantic models: a base chain (through imports, aliases and other
-  project classes) reaching ``pydantic.*`` or ``sqlmodel.*``; settings classes
-  (``pydantic_settings``/``BaseSettings``) are not API models;
+  project classes) reaching ``pydantic.*`` or ``sqlmodel.*`` (``SQLModel`` tables included: they
+  are models and ORM classes at once); settings classes (``pydantic_settings``/``BaseSettings``)
+  are not API models;
 - each model's fields with inheritance (a subclass redefining a field hides the base's);
 - request models: the type of a route parameter that is not a ``Depends(...)`` of a function
   (request body, ``Depends()`` / ``Query()`` query models), classes named like input
@@ -159,7 +160,7 @@ def _build(project: Project) -> PydanticModels:
             )
             if tablename or table or any(e.startswith("sqlalchemy.") for e in externals):
                 result.orm_classes.add(cid)
-            if table or any(e.startswith(_SETTINGS_PREFIXES) for e in externals):
+            if any(e.startswith(_SETTINGS_PREFIXES) for e in externals):
                 continue
             if any(e.startswith(("pydantic.", "sqlmodel.")) for e in externals):
                 fact = class_facts.get(cid)

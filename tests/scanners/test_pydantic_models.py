@@ -28,7 +28,10 @@ def test_models_are_found_through_imported_bases_and_settings_are_not() -> None:
     assert "svc.schemas:AccountCreate" in models.models
     assert "svc.base_schemas:Timestamped" in models.models
     assert "svc.schemas:Settings" not in models.models
-    assert models.orm_classes == {"svc.db:Base", "svc.db:Account"}
+    assert models.orm_classes == {"svc.db:Base", "svc.db:Account", "svc.tables:Member"}
+    # a SQLModel table is a model and an ORM class at once
+    assert "svc.tables:Member" in models.models
+    assert "svc.tables:MemberBase" not in models.orm_classes
 
 
 def test_inherited_fields_come_after_own_ones() -> None:
@@ -58,6 +61,8 @@ def test_request_and_response_models_follow_routes_and_nesting() -> None:
         "svc.schemas:PublicProfile",
         "svc.schemas:Preferences",
         "svc.schemas:UsageOut",
+        "svc.tables:Member",
+        "svc.tables:MemberPublic",
     }
     uses = models.routes["svc.api:create_account"]
     assert uses.bodies == [("payload", "svc.schemas:AccountCreate")]
