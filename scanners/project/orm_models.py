@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from scanners.project.model import Project
+from scanners.project.model import Project, is_offloop_path
 from scanners.project.summary import MODULE_BODY, ClassSummary, Expr, ModuleSummary
 
 COLUMN_FACTORIES = frozenset({"mapped_column", "Column", "Field", "column_property"})
@@ -61,7 +61,9 @@ def _build(project: Project) -> dict[str, OrmModel]:
     }
     migration_indexes = _migration_indexes(project)
     models: dict[str, OrmModel] = {}
-    for cid, (_module, cls) in classes.items():
+    for cid, (module, cls) in classes.items():
+        if is_migration_module(module):
+            continue  # models frozen inside a revision, or test models
         lineage = [
             entry[1] for entry in resolver.mro(cid) if entry[0] == "class" and entry[1] in classes
         ]
@@ -171,12 +173,31 @@ def _annotation_indexed(project: Project, module: ModuleSummary, annotation: Exp
     for item in annotation[2]:
         if item[0] != "name":
             continue
+        if _alias_indexed(project, module, item[1]):
+            return True
         for alias in _module_assigns(project, module, item[1]):
             if alias[0] == "sub" and any(
                 _callee_name(meta) in COLUMN_FACTORIES and _flag(meta) for meta in alias[2]
             ):
                 return True
     return False
+
+
+def _alias_indexed(project: Project, module: ModuleSummary, name: str) -> bool:
+    if name in module.facts.get("orm_indexed_aliases", ()):
+        return True
+    binding = module.imports.get(name)
+    if binding is None or binding.is_module:
+        return False
+    source, _, symbol = binding.target.rpartition(".")
+    imported = project.modules.get(source)
+    return imported is not None and symbol in imported.facts.get("orm_indexed_aliases", ())
+
+
+def is_migration_module(module: ModuleSummary) -> bool:
+    """A migration: in a migrations folder, or an Alembic revision wherever it lives."""
+    assigns = module.functions[MODULE_BODY].assigns
+    return is_offloop_path(module.path) or ("revision" in assigns and "down_revision" in assigns)
 
 
 def _module_assigns(project: Project, module: ModuleSummary, name: str) -> list[Expr]:

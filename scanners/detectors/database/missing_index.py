@@ -9,8 +9,8 @@ from scanners.catalog import category
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.facts.orm_queries import ColumnUse
-from scanners.project.model import Project, is_offloop_path
-from scanners.project.orm_models import Column, OrmModel, orm_models
+from scanners.project.model import Project
+from scanners.project.orm_models import Column, OrmModel, is_migration_module, orm_models
 
 CATEGORY = "DB-MISSING-INDEX"
 RULE_ID = "query-on-unindexed-column"
@@ -63,7 +63,7 @@ def query_on_unindexed_column(project: Project) -> Iterator[Finding]:
     columns: dict[tuple[str, str], tuple[OrmModel, Column]] = {}
     for module_name, found in project.facts("orm_column_uses").items():
         module = project.modules[module_name]
-        if is_offloop_path(module.path):
+        if is_migration_module(module):
             continue
         use: ColumnUse
         for use in found:

@@ -19,6 +19,7 @@ from scanners.project.summary import ModuleSummary
 FILTER_METHODS = frozenset({"filter", "where", "having", "order_by"})
 FILTER_BY = "filter_by"
 ENTITY_CALLS = frozenset({"select", "query", "exec"})
+INDEX_KEYWORDS = frozenset({"primary_key", "unique", "index"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +98,30 @@ def _dotted(node: ast.AST) -> str:
         return ""
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+@fact_extractor("orm_indexed_aliases")
+def indexed_aliases(tree: ast.Module, summary: ModuleSummary) -> frozenset[str] | None:
+    """Module-level ``Annotated`` aliases whose ``mapped_column(...)`` makes a column a primary
+    key, unique or indexed (``id_key = Annotated[int, mapped_column(primary_key=True)]``); the
+    summary keeps too little of such nested calls."""
+    found = set()
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and node.targets else None
+        if isinstance(node, ast.AnnAssign):
+            target = node.target
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        if not isinstance(target, ast.Name) or not isinstance(value, ast.Subscript):
+            continue
+        if _dotted(value.value).rpartition(".")[2] != "Annotated":
+            continue
+        items = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+        for item in items[1:]:
+            if isinstance(item, ast.Call) and any(
+                k.arg in INDEX_KEYWORDS
+                and isinstance(k.value, ast.Constant)
+                and k.value.value is True
+                for k in item.keywords
+            ):
+                found.add(target.id)
+    return frozenset(found) or None
