@@ -62,6 +62,7 @@ def test_request_and_response_models_follow_routes_and_nesting() -> None:
         "svc.schemas:Preferences",
         "svc.schemas:UsageOut",
         "svc.tables:Member",
+        "svc.tables:MemberAdmin",
         "svc.tables:MemberPublic",
     }
     uses = models.routes["svc.api:create_account"]

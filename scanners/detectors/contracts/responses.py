@@ -18,6 +18,8 @@ from scanners.project.pydantic_models import (
 )
 from scanners.project.summary import Expr
 
+# Pydantic serializes these masked.
+MASKED_TYPES = frozenset({"SecretStr", "SecretBytes"})
 # Calls that load or build ORM rows of the class given as first argument.
 _ORM_LOADERS = frozenset({"select", "get", "query", "get_one", "scalars", "exec"})
 
@@ -162,7 +164,8 @@ def response_leak(project: Project) -> Iterator[Finding]:
     annotation when there is none; nested and inherited fields included), reported on the field
     declaration; and routes with no response model that `return` an ORM object (a parameter,
     a constructor call or a `select`/`get` of the ORM class) whose class has such a column,
-    reported on the `return`. Credentials issued to the client (`access_token`,
+    reported on the `return`. Fields declared with `Field(exclude=True)` or typed `SecretStr`
+    are not serialized in clear and are not reported. Credentials issued to the client (`access_token`,
     `refresh_token`, `id_token`, `*session_token`, `client_secret`, push tokens) are meant to be
     returned and are not reported.
 
@@ -196,6 +199,8 @@ def response_leak(project: Project) -> Iterator[Finding]:
         for owner, fact in models.all_fields(cid):
             if not is_sensitive(fact.name, fact.type_names) or (owner.path, fact.line) in reported:
                 continue
+            if "exclude" in fact.field_keywords or MASKED_TYPES.intersection(fact.type_names):
+                continue  # never serialized, or serialized as "**********"
             reported.add((owner.path, fact.line))
             model = cid.rpartition(":")[2]
             finding = field_finding(
