@@ -165,9 +165,9 @@ def response_leak(project: Project) -> Iterator[Finding]:
     declaration; and routes with no response model that `return` an ORM object (a parameter,
     a constructor call or a `select`/`get` of the ORM class) whose class has such a column,
     reported on the `return`. Fields declared with `Field(exclude=True)` or typed `SecretStr`
-    are not serialized in clear and are not reported. Credentials issued to the client (`access_token`,
-    `refresh_token`, `id_token`, `*session_token`, `client_secret`, push tokens) are meant to be
-    returned and are not reported.
+    are not serialized in clear and are not reported. Credentials issued to the client
+    (`access_token`, `refresh_token`, `id_token`, `*session_token`, `client_secret`, push
+    tokens) are meant to be returned and are not reported either.
 
     ## Why is this bad?
     Every client of the endpoint receives the credential: password hashes can be cracked offline,
