@@ -195,9 +195,14 @@ def _alias_indexed(project: Project, module: ModuleSummary, name: str) -> bool:
 
 
 def is_migration_module(module: ModuleSummary) -> bool:
-    """A migration: in a migrations folder, or an Alembic revision wherever it lives."""
+    """A migration: in a migrations folder, or an Alembic revision or environment (``env.py``)
+    wherever it lives."""
     assigns = module.functions[MODULE_BODY].assigns
-    return is_offloop_path(module.path) or ("revision" in assigns and "down_revision" in assigns)
+    return (
+        is_offloop_path(module.path)
+        or ("revision" in assigns and "down_revision" in assigns)
+        or any(b.target.split(".")[0] == "alembic" for b in module.imports.values())
+    )
 
 
 def _module_assigns(project: Project, module: ModuleSummary, name: str) -> list[Expr]:

@@ -8,6 +8,7 @@ from scanners.detectors.base import make_call_finding, render
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import FunctionInfo, Project
+from scanners.project.orm_models import is_migration_module
 from scanners.project.summary import MODULE_BODY, Expr
 
 CATEGORY = "DB-POOL-CONFIG"
@@ -38,7 +39,7 @@ def engine_without_pool_settings(project: Project) -> Iterator[Finding]:
     database that sets none of `pool_size`, `max_overflow`, `pool_pre_ping`, `pool_recycle`,
     `pool_timeout` (or an explicit `poolclass`). The URL is followed through module constants,
     `os.getenv` defaults and settings-class defaults; SQLite and DuckDB URLs are not reported,
-    nor are engines built in tests, scripts and migrations.
+    nor are engines built in tests, scripts and migrations (Alembic's `env.py` included).
 
     ## Why is this bad?
     The defaults (5 connections plus 10 overflow, no liveness check, no recycling) fit nobody:
@@ -64,6 +65,8 @@ def engine_without_pool_settings(project: Project) -> Iterator[Finding]:
     for info, site, callee in project.app_calls():
         if callee is None or callee[0] != "ext" or callee[1] not in ENGINE_FACTORIES:
             continue
+        if is_migration_module(info.module):
+            continue  # Alembic's env.py connects once per migration run
         keywords = [name for name, _value in site.kwargs]
         if None in keywords or POOL_SETTINGS.intersection(k for k in keywords if k):
             continue  # **options may carry the settings; any explicit pool choice is a decision

@@ -116,7 +116,13 @@ def indexed_aliases(tree: ast.Module, summary: ModuleSummary) -> frozenset[str] 
         if _dotted(value.value).rpartition(".")[2] != "Annotated":
             continue
         items = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
-        for item in items[1:]:
+        # `mapped_column(...) if settings.X else mapped_column(...)` picks one at import time.
+        candidates = [
+            branch
+            for item in items[1:]
+            for branch in ((item.body, item.orelse) if isinstance(item, ast.IfExp) else (item,))
+        ]
+        for item in candidates:
             if isinstance(item, ast.Call) and any(
                 k.arg in INDEX_KEYWORDS
                 and isinstance(k.value, ast.Constant)
