@@ -131,6 +131,15 @@ def _is_function_dependency(default: Expr | None) -> bool:
     return name in ("Depends", "Security") and bool(default[2] or default[3])
 
 
+def _is_annotated_dependency(annotation: Expr | None) -> bool:
+    """`Annotated[User, Depends(get_current_user)]`: the value comes from a provider."""
+    if annotation is None or annotation[0] != "sub":
+        return False
+    base = annotation[1]
+    name = base[1] if base[0] == "name" else base[2] if base[0] == "attr" else ""
+    return name == "Annotated" and any(_is_function_dependency(item) for item in annotation[2])
+
+
 def _route_decorator(fs: FunctionSummary, line: int) -> Expr | None:
     for decorator, decorator_line in zip(fs.decorators, fs.decorator_lines, strict=False):
         if decorator_line == line and decorator[0] == "call":
@@ -198,7 +207,7 @@ def _route_uses(project: Project, result: PydanticModels) -> None:
             uses = RouteModels(route.handler, route.method, fs.line)
             result.routes[route.handler] = uses
         for param in fs.params:
-            if _is_function_dependency(param.default):
+            if _is_function_dependency(param.default) or _is_annotated_dependency(param.annotation):
                 continue
             for cid in classes_in_annotation(project, module, fs, param.annotation):
                 if result.is_model(cid) and (param.name, cid) not in uses.bodies:
