@@ -98,7 +98,7 @@ def test_scan_returns_ranked_fingerprinted_findings_with_stats_and_progress() ->
     assert result.skipped == []
     assert result.stats["files"] == 7
     assert result.stats["routes"] == 3
-    assert result.stats["findings"] == len(result.findings) == 15
+    assert result.stats["findings"] == len(result.findings) == 19
     assert {"discover", "parse", "link", "detectors", "total"} <= set(result.timings)
     assert stages[-1] == ("done", 100.0)
     radii = [f.blast_radius for f in result.findings]
