@@ -1,0 +1,1 @@
+"""Checks on how request handlers open, close and share database sessions."""
