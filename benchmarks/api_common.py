@@ -44,7 +44,9 @@ class Server:
     def __init__(self, workers: int, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, **(extra_env or {})}
+        # As deployed: persistent database connections (opening one per request was a fifth of
+        # a worker's CPU time); the process environment may still override it.
+        env = {"DATABASE_CONN_MAX_AGE": "600", **os.environ, **(extra_env or {})}
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn", "audit_platform.wsgi",
