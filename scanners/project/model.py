@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 from scanners.findings import WitnessStep
 from scanners.project.fastapi import FastAPIModel, Route
 from scanners.project.resolve import Resolver, Value, fid_of, split_fid
-from scanners.project.summary import CallSite, FunctionSummary, ModuleSummary
+from scanners.project.summary import CallSite, Expr, FunctionSummary, ModuleSummary
 
 T = TypeVar("T")
 
@@ -166,6 +166,18 @@ class Project:
             for name, summary in self.modules.items()
             if kind in summary.facts
         }
+
+    def module_values(self, module: ModuleSummary, name: str) -> list[Expr]:
+        """What ``name`` is assigned at the top level of ``module``, or of the project module it
+        is imported from (``from app.db import DATABASE_URL``): constants, aliases, settings."""
+        values = list(module.body.assigns.get(name, ()))
+        binding = module.imports.get(name)
+        if binding is not None and not binding.is_module:
+            source, _, symbol = binding.target.rpartition(".")
+            imported = self.modules.get(source)
+            if imported is not None:
+                values += imported.body.assigns.get(symbol, ())
+        return values
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Share one analysis between detectors (e.g. every blocking call, once)."""

@@ -175,7 +175,7 @@ def _annotation_indexed(project: Project, module: ModuleSummary, annotation: Exp
             continue
         if _alias_indexed(project, module, item[1]):
             return True
-        for alias in _module_assigns(project, module, item[1]):
+        for alias in project.module_values(module, item[1]):
             if alias[0] == "sub" and any(
                 _callee_name(meta) in COLUMN_FACTORIES and _flag(meta) for meta in alias[2]
             ):
@@ -203,17 +203,6 @@ def is_migration_module(module: ModuleSummary) -> bool:
         or ("revision" in assigns and "down_revision" in assigns)
         or any(b.target.split(".")[0] == "alembic" for b in module.imports.values())
     )
-
-
-def _module_assigns(project: Project, module: ModuleSummary, name: str) -> list[Expr]:
-    values = list(module.functions[MODULE_BODY].assigns.get(name, ()))
-    binding = module.imports.get(name)
-    if binding is not None and not binding.is_module:
-        source, _, symbol = binding.target.rpartition(".")
-        imported = project.modules.get(source)
-        if imported is not None:
-            values += imported.functions[MODULE_BODY].assigns.get(symbol, ())
-    return values
 
 
 def _table_args_columns(cls: ClassSummary) -> set[str]:

@@ -9,7 +9,7 @@ from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.orm_models import is_migration_module
-from scanners.project.summary import MODULE_BODY, Expr
+from scanners.project.summary import Expr
 
 CATEGORY = "DB-POOL-CONFIG"
 RULE_ID = "engine-without-pool-settings"
@@ -122,15 +122,7 @@ def _url_strings(
 
 
 def _name_strings(project: Project, info: FunctionInfo, name: str, depth: int) -> set[str]:
-    values = list(info.summary.assigns.get(name, ()))
-    module = info.module
-    values += module.functions[MODULE_BODY].assigns.get(name, ())
-    binding = module.imports.get(name)
-    if binding is not None and not binding.is_module:
-        source, _, symbol = binding.target.rpartition(".")
-        imported = project.modules.get(source)
-        if imported is not None:
-            values += imported.functions[MODULE_BODY].assigns.get(symbol, ())
+    values = [*info.summary.assigns.get(name, ()), *project.module_values(info.module, name)]
     found: set[str] = set()
     for value in values:
         found |= _url_strings(project, info, value, depth + 1)
