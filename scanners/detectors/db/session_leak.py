@@ -75,12 +75,12 @@ def session_leak(project: Project) -> Iterator[Finding]:
     facts_by_module: dict[str, SessionFacts] = project.facts("db_sessions")
     for module_name, facts in sorted(facts_by_module.items()):
         summary = project.modules[module_name]
-        if project.is_offloop(_enclosing(project, summary, 1)) or is_migration_module(summary):
+        if project.is_offloop(enclosing_function(summary, 1)) or is_migration_module(summary):
             continue
         for opening in facts.openings:
             if not _opens_session(project, summary, opening.opener, facts_by_module):
                 continue
-            info = _enclosing(project, summary, opening.line)
+            info = enclosing_function(summary, opening.line)
             if info.summary.is_module_body:
                 continue
             if opening.in_generator:
@@ -103,7 +103,7 @@ def session_leak(project: Project) -> Iterator[Finding]:
                 message=message,
             )
         for build in facts.per_request:
-            info = _enclosing(project, summary, build.line)
+            info = enclosing_function(summary, build.line)
             kind = (
                 "an engine"
                 if build.call.rpartition(".")[2] in ENGINE_BUILDERS
@@ -122,7 +122,7 @@ def session_leak(project: Project) -> Iterator[Finding]:
                 ),
             )
         for handoff in facts.background_sessions:
-            info = _enclosing(project, summary, handoff.line)
+            info = enclosing_function(summary, handoff.line)
             yield make_finding(
                 project,
                 info,
@@ -138,7 +138,7 @@ def session_leak(project: Project) -> Iterator[Finding]:
             )
 
 
-def _enclosing(project: Project, summary: ModuleSummary, line: int) -> FunctionInfo:
+def enclosing_function(summary: ModuleSummary, line: int) -> FunctionInfo:
     """The innermost function of ``summary`` whose lines contain ``line`` (else the module body)."""
     best_qualname = MODULE_BODY
     best_start = -1

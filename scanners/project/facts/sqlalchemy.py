@@ -265,3 +265,236 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     return SessionFacts(
         frozenset(factories), tuple(openings), tuple(per_request), tuple(background)
     )
+
+
+# -- queries and lazy loads inside loops (DB-N-PLUS-ONE) ------------------------------------------
+
+QUERY_METHODS = frozenset(
+    {"execute", "scalars", "scalar", "query", "exec", "get", "get_one", "stream", "stream_scalars"}
+)
+SESSION_NAMES = frozenset({"session", "db", "db_session", "dbsession"})
+SESSION_TYPES = frozenset({"Session", "AsyncSession", "Connection", "AsyncConnection"})
+EAGER_LOADERS = frozenset(
+    {"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"}
+)
+RELATIONSHIP_CALLS = frozenset({"relationship", "Relationship"})
+# lazy= values that do not issue one query per parent on attribute access.
+EAGER_LAZY_VALUES = frozenset(
+    {"selectin", "joined", "subquery", "immediate", "raise", "raise_on_sql", "noload"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoopFact:
+    function: str  # dotted qualname of the enclosing function
+    line: int
+    source_is_query: bool  # iterates over rows a query of this function returned
+    source_call: str  # or over what this call returns ("crud.list_notes"), "" otherwise
+    query_line: int  # first query executed in the body, 0 if none
+    query_col: int
+    lazy_accesses: tuple[tuple[str, int, int], ...]  # (attribute, line, col) on the loop target
+
+
+@dataclass(frozen=True, slots=True)
+class QueryFunction:
+    returns_query: bool  # returns rows of a query it runs
+    eager_attributes: frozenset[str]  # relationships it loads with selectinload/joinedload
+
+
+@dataclass(frozen=True, slots=True)
+class LoopFacts:
+    relationships: tuple[tuple[str, bool], ...]  # (attribute, loaded eagerly by its lazy=)
+    functions: dict[str, QueryFunction]  # dotted qualname -> how it queries
+    loops: tuple[LoopFact, ...]
+
+
+def _session_receivers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    receivers = set(SESSION_NAMES) | {f"self.{name}" for name in SESSION_NAMES}
+    arguments = function.args
+    for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+        annotation = argument.annotation
+        if isinstance(annotation, ast.Subscript) and _last(dotted(annotation.value)) == "Annotated":
+            slice_ = annotation.slice
+            annotation = slice_.elts[0] if isinstance(slice_, ast.Tuple) else slice_
+        if annotation is not None and _last(dotted(annotation)) in SESSION_TYPES:
+            receivers.add(argument.arg)
+    return receivers
+
+
+def _is_query_call(node: ast.AST, receivers: set[str]) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in QUERY_METHODS
+        and dotted(node.func.value) in receivers
+    )
+
+
+def _eager_attributes(nodes: list[ast.AST]) -> set[str]:
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Call) and _last(dotted(node.func)) in EAGER_LOADERS:
+            for argument in node.args:
+                if isinstance(argument, ast.Attribute):
+                    found.add(argument.attr)
+                elif isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    found.add(argument.value)
+    return found
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    return {node.id for node in ast.walk(target) if isinstance(node, ast.Name)}
+
+
+def _subtree(roots: list[ast.AST]) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        )
+    return found
+
+
+def _loops_of(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, loops: list[LoopFact]
+) -> QueryFunction:
+    nodes = _own_nodes(function)
+    receivers = _session_receivers(function)
+    # Names holding query results, followed through assignments (in any order, twice).
+    query_names: set[str] = set()
+    assignments = [node for node in nodes if isinstance(node, ast.Assign)]
+    for _ in range(2):
+        for assignment in assignments:
+            if any(
+                _is_query_call(part, receivers)
+                or (isinstance(part, ast.Name) and part.id in query_names)
+                for part in ast.walk(assignment.value)
+            ):
+                for target in assignment.targets:
+                    if isinstance(target, ast.Name):
+                        query_names.add(target.id)
+
+    def from_query(expression: ast.AST) -> bool:
+        return any(
+            _is_query_call(part, receivers)
+            or (isinstance(part, ast.Name) and part.id in query_names)
+            for part in ast.walk(expression)
+        )
+
+    for node in nodes:
+        if isinstance(node, ast.For | ast.AsyncFor):
+            headers: list[tuple[ast.expr, ast.expr, list[ast.AST]]] = [
+                (node.target, node.iter, list(node.body))
+            ]
+        elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            element: list[ast.AST] = (
+                [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            )
+            headers = [
+                (generator.target, generator.iter, [*element, *generator.ifs])
+                for generator in node.generators
+            ]
+        else:
+            continue
+        for target, iterable, body in headers:
+            source_is_query = from_query(iterable)
+            source_call = ""
+            if not source_is_query:
+                call = iterable
+                while (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name)
+                    and call.func.id in {"list", "tuple", "enumerate", "sorted"}
+                    and call.args
+                ):
+                    call = call.args[0]
+                if isinstance(call, ast.Await):
+                    call = call.value
+                if isinstance(call, ast.Call):
+                    source_call = dotted(call.func)
+            if not (source_is_query or source_call):
+                continue
+            names = _target_names(target)
+            inner = _subtree(body)
+            query_calls = [part for part in inner if _is_query_call(part, receivers)]
+            first = min(query_calls, key=lambda part: getattr(part, "lineno", 0), default=None)
+            lazy = tuple(
+                sorted(
+                    (part.attr, part.lineno, part.col_offset + 1)
+                    for part in inner
+                    if isinstance(part, ast.Attribute)
+                    and isinstance(part.value, ast.Name)
+                    and part.value.id in names
+                )
+            )
+            if first is None and not lazy:
+                continue
+            loops.append(
+                LoopFact(
+                    qualname,
+                    node.lineno,
+                    source_is_query,
+                    source_call,
+                    getattr(first, "lineno", 0),
+                    getattr(first, "col_offset", -1) + 1,
+                    lazy,
+                )
+            )
+    returns_query = any(
+        isinstance(node, ast.Return) and node.value is not None and from_query(node.value)
+        for node in nodes
+    )
+    return QueryFunction(returns_query, frozenset(_eager_attributes(nodes)))
+
+
+def _relationships(tree: ast.Module) -> list[tuple[str, bool]]:
+    found: list[tuple[str, bool]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for statement in node.body:
+            if not isinstance(statement, ast.Assign | ast.AnnAssign):
+                continue
+            value = statement.value
+            if not (
+                isinstance(value, ast.Call) and _last(dotted(value.func)) in RELATIONSHIP_CALLS
+            ):
+                continue
+            eager = any(
+                keyword.arg == "lazy"
+                and isinstance(keyword.value, ast.Constant)
+                and keyword.value.value in EAGER_LAZY_VALUES
+                for keyword in value.keywords
+            ) or any(keyword.arg == "sa_relationship_kwargs" for keyword in value.keywords)
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            found.extend((target.id, eager) for target in targets if isinstance(target, ast.Name))
+    return found
+
+
+@fact_extractor("db_loops")
+def extract_loops(tree: ast.Module, summary: ModuleSummary) -> LoopFacts | None:
+    if not _imports_database(summary):
+        return None
+    functions: dict[str, QueryFunction] = {}
+    loops: list[LoopFact] = []
+    pending: list[tuple[ast.AST, str]] = [(tree, "")]
+    while pending:
+        parent, prefix = pending.pop()
+        for child in ast.iter_child_nodes(parent):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                qualname = f"{prefix}{child.name}"
+                functions[qualname] = _loops_of(child, qualname, loops)
+                pending.append((child, f"{qualname}."))
+            elif isinstance(child, ast.ClassDef):
+                pending.append((child, f"{prefix}{child.name}."))
+            elif not isinstance(child, ast.Lambda):
+                pending.append((child, prefix))
+    relationships = _relationships(tree)
+    if not (relationships or loops or any(f.returns_query for f in functions.values())):
+        return None
+    return LoopFacts(tuple(relationships), functions, tuple(loops))
