@@ -167,6 +167,18 @@ def _guarded_names(nodes: list[ast.AST]) -> set[str]:
                 node.value.elts if isinstance(node.value, ast.Tuple | ast.List) else [node.value]
             )
             guarded.update(dotted(part) for part in returned)
+            # ``return Repository(session)``: the returned object owns it now.
+            guarded.update(
+                dotted(argument)
+                for part in returned
+                if isinstance(part, ast.Call)
+                for argument in [*part.args, *(keyword.value for keyword in part.keywords)]
+            )
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Attribute | ast.Subscript) for target in node.targets
+        ):
+            # ``self.session = session`` / ``registry[key] = session``: stored for a later close.
+            guarded.add(dotted(node.value))
     return guarded
 
 
