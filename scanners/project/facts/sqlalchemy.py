@@ -372,31 +372,72 @@ def _subtree(roots: list[ast.AST]) -> list[ast.AST]:
     return found
 
 
+ROW_WRAPPERS = frozenset({"list", "tuple", "sorted", "enumerate", "set", "reversed"})
+# Methods of results and legacy queries that still stand for the rows of the same query.
+ROW_METHODS = frozenset(
+    {
+        "all",
+        "scalars",
+        "fetchall",
+        "unique",
+        "mappings",
+        "tuples",
+        "yield_per",
+        "partitions",
+        "filter",
+        "filter_by",
+        "where",
+        "order_by",
+        "limit",
+        "offset",
+        "options",
+        "join",
+        "outerjoin",
+        "distinct",
+        "group_by",
+    }
+)
+
+
+def _is_rows(expression: ast.expr, receivers: set[str], query_names: set[str]) -> bool:
+    """Whether ``expression`` is the rows of a query: ``(await s.scalars(q)).all()``,
+    ``list(db.scalars(q))``, ``db.query(M).filter(...).all()``, ``result.scalars()``..."""
+    while True:
+        if isinstance(expression, ast.Await | ast.Subscript):
+            expression = expression.value
+        elif isinstance(expression, ast.Name):
+            return expression.id in query_names
+        elif isinstance(expression, ast.Call):
+            if _is_query_call(expression, receivers):
+                return True
+            function = expression.func
+            if isinstance(function, ast.Name) and function.id in ROW_WRAPPERS and expression.args:
+                expression = expression.args[0]
+            elif isinstance(function, ast.Attribute) and function.attr in ROW_METHODS:
+                expression = function.value
+            else:
+                return False
+        else:
+            return False
+
+
 def _loops_of(
     function: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, loops: list[LoopFact]
 ) -> QueryFunction:
     nodes = _own_nodes(function)
     receivers = _session_receivers(function)
-    # Names holding query results, followed through assignments (in any order, twice).
+    # Names holding query rows, followed through assignments (in any order, twice).
     query_names: set[str] = set()
     assignments = [node for node in nodes if isinstance(node, ast.Assign)]
     for _ in range(2):
         for assignment in assignments:
-            if any(
-                _is_query_call(part, receivers)
-                or (isinstance(part, ast.Name) and part.id in query_names)
-                for part in ast.walk(assignment.value)
-            ):
-                for target in assignment.targets:
-                    if isinstance(target, ast.Name):
-                        query_names.add(target.id)
+            if _is_rows(assignment.value, receivers, query_names):
+                query_names.update(
+                    target.id for target in assignment.targets if isinstance(target, ast.Name)
+                )
 
-    def from_query(expression: ast.AST) -> bool:
-        return any(
-            _is_query_call(part, receivers)
-            or (isinstance(part, ast.Name) and part.id in query_names)
-            for part in ast.walk(expression)
-        )
+    def from_query(expression: ast.expr) -> bool:
+        return _is_rows(expression, receivers, query_names)
 
     for node in nodes:
         if isinstance(node, ast.For | ast.AsyncFor):
