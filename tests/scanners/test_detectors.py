@@ -29,11 +29,10 @@ def annotations(root: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, i
     for file in sorted(files):
         rel = file.relative_to(root).as_posix()
         for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            match = ANNOTATION.search(line)
-            if match is None:
-                continue
-            target = number + 1
-            (expected if match.group(1) == "ruleid" else ok).add((rel, target, match.group(2)))
+            # Several rules on one line: `# ruleid: a  # ruleid: b`.
+            for match in ANNOTATION.finditer(line):
+                kind = expected if match.group(1) == "ruleid" else ok
+                kind.add((rel, number + 1, match.group(2)))
     return expected, ok
 
 
