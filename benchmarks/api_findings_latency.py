@@ -129,8 +129,11 @@ def main() -> None:
         )
 
     try:
-        for _ in range(args.workers * 2):  # warm the workers' imports and connections
-            get(tokens[0], base + queries[0])
+        # Warm every worker's imports (the URLconf loads on a worker's first request) and
+        # connections: the kernel spreads accepts unevenly, so a few requests per worker is not
+        # enough to reach them all.
+        run_clients(args.workers * 2, 10, one_request)
+        cursors.clear()
         alone, alone_wall = run_clients(1, args.requests, one_request)
         cursors.clear()
         latencies, wall = run_clients(args.clients, args.requests, one_request)

@@ -48,7 +48,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         digest = token_digest(plaintext)
         token: ProjectToken | PersonalToken | None
         if kind == PROJECT_TOKEN_PREFIX:
-            token = ProjectToken.objects.select_related("project").filter(digest=digest).first()
+            token = (
+                ProjectToken.objects.select_related("project__organization")
+                .filter(digest=digest)
+                .first()
+            )
         else:
             token = PersonalToken.objects.select_related("user").filter(digest=digest).first()
         if token is None or not token.is_active:

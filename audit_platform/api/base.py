@@ -82,6 +82,11 @@ def object_id(kwargs: dict[str, Any], name: str, what: str) -> int:
 
 
 def project_lookup(caller: Caller, key: str) -> Project:
+    token = caller.project_token
+    if token is not None and key == str(token.project_id):
+        # The token row was read with its project and organization (authentication): the one
+        # project a CI token reaches needs no second query.
+        return token.project
     projects = caller.projects()
     if key.isdigit() and 0 < int(key) <= MAX_DB_ID:
         found = projects.filter(pk=int(key)).first()
