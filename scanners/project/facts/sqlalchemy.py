@@ -20,6 +20,7 @@ Files that import neither ``sqlalchemy``, ``sqlmodel`` nor a DB-API driver are s
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scanners.project.facts import fact_extractor
@@ -112,6 +113,29 @@ def _is_route(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         ):
             return True
     return False
+
+
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _definitions(
+    tree: ast.Module,
+) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, str]]:
+    """Every function and class with its dotted qualname. Only statements can hold definitions,
+    so expressions are never visited (a fraction of a full ``ast.walk``)."""
+    pending: list[tuple[list[ast.AST], str]] = [(list(tree.body), "")]
+    while pending:
+        statements, prefix = pending.pop()
+        for statement in statements:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                qualname = f"{prefix}{statement.name}"
+                yield statement, qualname
+                pending.append((list(statement.body), f"{qualname}."))
+                continue
+            for name in _STATEMENT_LISTS:
+                inner = getattr(statement, name, None)
+                if inner:
+                    pending.append((list(inner), prefix))
 
 
 def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
@@ -269,7 +293,7 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     openings: list[Opening] = []
     per_request: list[PerRequestBuild] = []
     background: list[BackgroundSession] = []
-    for node in ast.walk(tree):
+    for node, _qualname in _definitions(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _scan_function(node, openings, per_request, background)
     if not (factories or openings or per_request or background):
@@ -505,11 +529,9 @@ def _loops_of(
     return QueryFunction(returns_query, frozenset(_eager_attributes(nodes)))
 
 
-def _relationships(tree: ast.Module) -> list[tuple[str, bool]]:
+def _relationships(classes: list[ast.ClassDef]) -> list[tuple[str, bool]]:
     found: list[tuple[str, bool]] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
+    for node in classes:
         for statement in node.body:
             if not isinstance(statement, ast.Assign | ast.AnnAssign):
                 continue
@@ -535,19 +557,13 @@ def extract_loops(tree: ast.Module, summary: ModuleSummary) -> LoopFacts | None:
         return None
     functions: dict[str, QueryFunction] = {}
     loops: list[LoopFact] = []
-    pending: list[tuple[ast.AST, str]] = [(tree, "")]
-    while pending:
-        parent, prefix = pending.pop()
-        for child in ast.iter_child_nodes(parent):
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                qualname = f"{prefix}{child.name}"
-                functions[qualname] = _loops_of(child, qualname, loops)
-                pending.append((child, f"{qualname}."))
-            elif isinstance(child, ast.ClassDef):
-                pending.append((child, f"{prefix}{child.name}."))
-            elif not isinstance(child, ast.Lambda):
-                pending.append((child, prefix))
-    relationships = _relationships(tree)
+    classes: list[ast.ClassDef] = []
+    for node, qualname in _definitions(tree):
+        if isinstance(node, ast.ClassDef):
+            classes.append(node)
+        else:
+            functions[qualname] = _loops_of(node, qualname, loops)
+    relationships = _relationships(classes)
     if not (relationships or loops or any(f.returns_query for f in functions.values())):
         return None
     return LoopFacts(tuple(relationships), functions, tuple(loops))
