@@ -13,7 +13,15 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Lookup, Q
+
+# Row-value comparisons: Django's own, written for composite primary keys (5.2). The module is
+# not documented API; tests/api/test_findings.py pins the SQL it must produce.
+from django.db.models.fields.tuple_lookups import (
+    Tuple,
+    TupleGreaterThanOrEqual,
+    TupleLessThanOrEqual,
+)
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -70,16 +78,29 @@ def ordering_keys(ordering: str) -> tuple[str, ...]:
     return (ordering, "-id" if descending else "id")
 
 
-def _after(keys: tuple[str, ...], values: list[Any]) -> Q:
-    """Rows strictly after ``values`` in ``keys`` order: (a > x) or (a = x and b > y) or ..."""
-    condition = Q()
+def _after(keys: tuple[str, ...], values: list[Any]) -> list[Q | Lookup[Any]]:
+    """Conditions for the rows strictly after ``values`` in ``keys`` order.
+
+    ``a < x OR (a = x AND b < y) ...`` decides; alone it is only a filter, so a deep page read
+    (and threw away) every row before it. The leading keys that share a direction also give a
+    row comparison, ``(a, b) <= (x, y)``, which PostgreSQL turns into the start of an index range
+    scan. Not the strict ``<``: the planner estimates a row comparison from its first column,
+    and ``a < x`` at the lowest value is "no rows", which chose a plan that sorts every row.
+    """
+    descending = keys[0].startswith("-")
+    prefix = 1
+    while prefix < len(keys) and keys[prefix].startswith("-") == descending:
+        prefix += 1
+    at_or_after = TupleLessThanOrEqual if descending else TupleGreaterThanOrEqual
+    bound = at_or_after(Tuple(*(F(key.lstrip("-")) for key in keys[:prefix])), values[:prefix])
+    expanded = Q()
     equal: dict[str, Any] = {}
     for key, value in zip(keys, values, strict=True):
         field = key.lstrip("-")
         operator = "lt" if key.startswith("-") else "gt"
-        condition |= Q(**equal, **{f"{field}__{operator}": value})
+        expanded |= Q(**equal, **{f"{field}__{operator}": value})
         equal[field] = value
-    return condition
+    return [bound, expanded]
 
 
 class KeysetPagination(BasePagination):
@@ -107,7 +128,7 @@ class KeysetPagination(BasePagination):
                     values = [parser(field, value) for field, value in pairs]
                 except (TypeError, ValueError):
                     raise ValidationError({"cursor": ["Invalid cursor."]}) from None
-            queryset = queryset.filter(_after(keys, [*values, payload["id"]]))
+            queryset = queryset.filter(*_after(keys, [*values, payload["id"]]))
         rows = list(queryset[: size + 1])
         self.next_url = None
         if len(rows) > size:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit_platform.api.pagination import ordering_keys
+from audit_platform.api.serializers import FINDING_ORDERINGS
 from audit_platform.findings.models import EventKind, Finding, FindingEvent, FindingStatus
 from scanners.catalog import Severity
 from tests.api.conftest import World, engine_finding, store_scan
@@ -135,7 +139,8 @@ def test_bad_query_parameters_are_400_on_the_field(
     assert field in response.json()["fields"]
 
 
-def test_cursor_pagination_walks_every_row_once(world: World, client_for) -> None:
+@pytest.mark.parametrize("ordering", FINDING_ORDERINGS)
+def test_cursor_pagination_walks_every_row_once(world: World, client_for, ordering: str) -> None:
     findings = [
         engine_finding(
             f"app/m{i % 7}.py", i, blast_radius=float(i % 5), severity=Severity(i % 3 + 1)
@@ -143,25 +148,53 @@ def test_cursor_pagination_walks_every_row_once(world: World, client_for) -> Non
         for i in range(1, 48)
     ]
     store_scan(world.shop, findings)
+    # Few distinct times, so ties on the timestamp orderings are decided by id.
+    for index, finding in enumerate(Finding.objects.filter(project=world.shop).order_by("id")):
+        moment = datetime.datetime(2026, 1, 1 + index % 3, tzinfo=datetime.UTC)
+        Finding.objects.filter(pk=finding.pk).update(created_at=moment, updated_at=moment)
     client = client_for("shop_read")
-    for ordering in ("-blast_radius", "blast_radius", "path", "-updated_at", "-severity"):
-        # Mixed severities too, so the ranked orderings' tie-breakers matter.
-        url = f"/api/v1/projects/shop/findings/?page_size=10&ordering={ordering}"
-        seen: list[int] = []
-        pages = 0
-        while url:
-            body = client.get(url).json()
-            seen += [row["id"] for row in body["results"]]
-            url = body["next"]
-            pages += 1
-        assert pages == 5
-        assert len(seen) == len(set(seen)) == 47
-        expected = list(
-            Finding.objects.filter(project=world.shop)
-            .order_by(*ordering_keys(ordering))
-            .values_list("id", flat=True)
-        )
-        assert seen == expected, ordering
+    # Mixed severities too, so the ranked orderings' tie-breakers matter.
+    url = f"/api/v1/projects/shop/findings/?page_size=10&ordering={ordering}"
+    seen: list[int] = []
+    pages = 0
+    while url:
+        body = client.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+        pages += 1
+    assert pages == 5
+    assert len(seen) == len(set(seen)) == 47
+    expected = list(
+        Finding.objects.filter(project=world.shop)
+        .order_by(*ordering_keys(ordering))
+        .values_list("id", flat=True)
+    )
+    assert seen == expected, ordering
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+@pytest.mark.parametrize("ordering", FINDING_ORDERINGS)
+def test_a_deep_page_of_every_ordering_is_one_index_range_scan(
+    world: World, client_for, ordering: str
+) -> None:
+    """Not a filter over every row before the cursor, nor a sort: the cursor's row comparison
+    is the index condition. Plans are asked with sequential scans and sorts priced out, so the
+    answer does not depend on how few rows a test table has."""
+    store_scan(world.shop, [engine_finding(f"app/m{i % 5}.py", i) for i in range(1, 30)])
+    client = client_for("shop_read")
+    first = client.get(f"/api/v1/projects/shop/findings/?page_size=5&ordering={ordering}").json()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(first["next"]).status_code == 200
+    # One query reads the page: the cursor's values come from its rows.
+    (page_query,) = [q["sql"] for q in captured if 'FROM "findings_finding"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {page_query}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Sort" not in plan, plan
+    assert re.search(r"Index Cond: .*ROW\(", plan), plan
 
 
 def test_cursor_of_another_ordering_is_refused(world: World, client_for) -> None:

@@ -124,7 +124,8 @@ class FindingListView(_FindingViewBase):
             ):
                 raise exceptions.ValidationError({key: [f"No scan {scan_id} in this project."]})
         findings = finding_list_for_project(project, self.filters, me=self.caller.user)
-        return findings.only(*s.FINDING_LIST_COLUMNS)
+        # The ordering's own column too: the next cursor is read from the page's last row.
+        return findings.only(*s.FINDING_LIST_COLUMNS, self.get_ordering().lstrip("-"))
 
     @api_schema(parameters=[s.FindingFilterSerializer], responses=s.FindingSerializer(many=True))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
