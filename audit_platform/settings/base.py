@@ -141,6 +141,9 @@ AUDIT_MAX_UNPACKED_BYTES = env.int("AUDIT_MAX_UNPACKED_BYTES", default=500 * 102
 AUDIT_GIT_TIMEOUT = env.int("AUDIT_GIT_TIMEOUT", default=300)
 AUDIT_MAX_ARTIFACT_BYTES = env.int("AUDIT_MAX_ARTIFACT_BYTES", default=200 * 1024 * 1024)
 AUDIT_API_MAX_UPLOAD_BYTES = env.int("AUDIT_API_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+# Requests per credential (each CI token, personal token, session user): "N/sec|min|hour|day".
+AUDIT_API_THROTTLE_RATE = env.str("AUDIT_API_THROTTLE_RATE", default="1200/min")
+AUDIT_API_UPLOAD_THROTTLE_RATE = env.str("AUDIT_API_UPLOAD_THROTTLE_RATE", default="60/min")
 # Semgrep binary; empty means the engine's own lookup (.tools/semgrep, then PATH).
 SEMGREP_BIN = env.str("SEMGREP_BIN", default="")
 
