@@ -35,6 +35,8 @@ DRIVER_CONNECTS = frozenset(
     }
 )
 ENGINE_BUILDERS = frozenset({"create_engine", "create_async_engine"})
+# Engine methods that check a connection out of the pool.
+ENGINE_CONNECTS = frozenset({"connect", "raw_connection"})
 
 
 @detector(RULE_ID, CATEGORY)
@@ -73,6 +75,7 @@ def session_leak(project: Project) -> Iterator[Finding]:
     ```
     """
     facts_by_module: dict[str, SessionFacts] = project.facts("db_sessions")
+    per_request = _request_scoped_functions(project)
     for module_name, facts in sorted(facts_by_module.items()):
         summary = project.modules[module_name]
         if project.is_offloop(enclosing_function(summary, 1)) or is_migration_module(summary):
@@ -104,6 +107,8 @@ def session_leak(project: Project) -> Iterator[Finding]:
             )
         for build in facts.per_request:
             info = enclosing_function(summary, build.line)
+            if not build.in_route and info.fid not in per_request:
+                continue
             kind = (
                 "an engine"
                 if build.call.rpartition(".")[2] in ENGINE_BUILDERS
@@ -117,8 +122,9 @@ def session_leak(project: Project) -> Iterator[Finding]:
                 line=build.line,
                 col=build.col,
                 message=(
-                    f"route `{build.handler}` builds {kind} (`{build.call}(...)`) on every "
-                    "request: create it once at module level or in the lifespan"
+                    f"{'route' if build.in_route else 'function'} `{build.handler}` builds "
+                    f"{kind} (`{build.call}(...)`) on every request: create it once at module "
+                    "level or in the lifespan"
                 ),
             )
         for handoff in facts.background_sessions:
@@ -152,16 +158,51 @@ def enclosing_function(summary: ModuleSummary, line: int) -> FunctionInfo:
     )
 
 
+def _request_scoped_functions(project: Project) -> set[str]:
+    """Functions that run on every request: route handlers, their dependencies and what they
+    call (transitively, along the call graph and ``Depends`` edges)."""
+
+    def compute() -> set[str]:
+        pending = [*project.route_handlers, *project.fastapi.dependency_fids]
+        for route in project.routes:
+            pending.extend(route.dependencies)
+        seen: set[str] = set()
+        while pending:
+            fid = pending.pop()
+            if fid in seen:
+                continue
+            seen.add(fid)
+            pending.extend(edge.callee for edge in project.edges_out.get(fid, ()))
+        return seen
+
+    return project.memo("db-request-scoped-functions", compute)
+
+
 def _opens_session(
     project: Project,
     summary: ModuleSummary,
     opener: str,
     facts_by_module: dict[str, SessionFacts],
+    depth: int = 0,
 ) -> bool:
-    """Whether calling ``opener`` (dotted text in ``summary``) opens a session or connection."""
-    head, _, rest = opener.partition(".")
-    if not rest and head in facts_by_module.get(summary.module, _EMPTY).factories:
+    """Whether calling ``opener`` (dotted text in ``summary``) opens a session or connection:
+    a session factory or class, a DB-API ``connect``, ``<engine>.connect()`` or a project
+    function returning one of these."""
+    own = facts_by_module.get(summary.module, _EMPTY)
+    receiver, _, method = opener.rpartition(".")
+    if (
+        method in ENGINE_CONNECTS
+        and receiver
+        and _is_engine(project, summary, receiver, facts_by_module)
+    ):
         return True
+    head, _, rest = opener.partition(".")
+    if not rest and head in own.factories:
+        return True
+    if not rest and depth < 3:
+        wrapped = dict(own.wrappers).get(head)
+        if wrapped is not None and wrapped != opener:
+            return _opens_session(project, summary, wrapped, facts_by_module, depth + 1)
     binding = summary.imports.get(head)
     if binding is None:
         return False
@@ -172,7 +213,35 @@ def _opens_session(
     module = project.resolver.find_module(module_name, summary.module) if module_name else None
     if module is None:
         return False
-    return name in facts_by_module.get(module, _EMPTY).factories
+    facts = facts_by_module.get(module, _EMPTY)
+    if name in facts.factories:
+        return True
+    wrapped = dict(facts.wrappers).get(name)
+    if wrapped is None or depth >= 3:
+        return False
+    return _opens_session(project, project.modules[module], wrapped, facts_by_module, depth + 1)
+
+
+def _is_engine(
+    project: Project,
+    summary: ModuleSummary,
+    receiver: str,
+    facts_by_module: dict[str, SessionFacts],
+) -> bool:
+    """``receiver`` names an engine: a module-level ``create_engine(...)`` here or imported,
+    or a name spelled like one (``engine``, ``legacy_engine``, ``self.engine``)."""
+    if receiver.rpartition(".")[2].lower().endswith("engine"):
+        return True
+    head, _, rest = receiver.partition(".")
+    if not rest and head in facts_by_module.get(summary.module, _EMPTY).engines:
+        return True
+    binding = summary.imports.get(head)
+    if binding is None:
+        return False
+    target = f"{binding.target}.{rest}" if rest else binding.target
+    module_name, _, name = target.rpartition(".")
+    module = project.resolver.find_module(module_name, summary.module) if module_name else None
+    return module is not None and name in facts_by_module.get(module, _EMPTY).engines
 
 
 _EMPTY = SessionFacts(frozenset(), (), (), ())

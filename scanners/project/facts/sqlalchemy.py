@@ -8,13 +8,23 @@
   ``with``/``async with`` item, closed in a ``finally``, wrapped in ``closing(...)``, handed to
   ``enter_context`` nor returned -- that is, nothing guarantees its close. The opener's dotted
   text is kept; whether it is really a session factory is decided across modules by the detector;
+- ``engines``: module-level names bound to ``create_engine(...)``/``create_async_engine(...)``
+  (their ``connect()``/``raw_connection()`` opens a connection);
+- ``wrappers``: module-level functions that return what a call opens (``return SessionLocal()``),
+  with the opener's dotted text: calling one opens a session too;
+- ``openings`` also covers ``request.state.<name> = <opener>(...)`` (a middleware or route parks
+  the session on the request) and ``<engine>.connect()`` / ``raw_connection()``;
 - ``per_request``: ``sessionmaker``/``async_sessionmaker``/``create_engine``/
-  ``create_async_engine`` calls inside route handlers (a decorator ``@<router>.get(...)`` & co.);
+  ``create_async_engine`` calls inside functions (route handlers are marked), except those
+  cached (``@lru_cache``/``@cache``) or kept in a ``global``/attribute (a lazy singleton): the
+  detector reports those a request reaches;
 - ``background_sessions``: ``<tasks>.add_task(fn, session, ...)`` inside a function where
   ``session`` is a parameter annotated as a SQLAlchemy/SQLModel session and injected with
   ``Depends(...)`` (its dependency closes it when the response is sent).
 
-Files that import neither ``sqlalchemy``, ``sqlmodel`` nor a DB-API driver are skipped.
+Files that import neither ``sqlalchemy``, ``sqlmodel``, a DB-API driver nor a project module or
+name that looks like the database layer (``app.db``, ``SessionLocal``, ``get_session``) are
+skipped.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ DIRECT_OPENERS = frozenset(
         "pymysql.connect",
     }
 )
+ENGINE_CALLS = frozenset({"create_engine", "create_async_engine"})
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
 )
@@ -67,6 +78,7 @@ class PerRequestBuild:
     line: int
     col: int
     handler: str
+    in_route: bool = True  # inside a function decorated as a route
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +95,8 @@ class SessionFacts:
     openings: tuple[Opening, ...]
     per_request: tuple[PerRequestBuild, ...]
     background_sessions: tuple[BackgroundSession, ...]
+    engines: frozenset[str] = frozenset()
+    wrappers: tuple[tuple[str, str], ...] = ()  # (function name, opener it returns)
 
 
 def dotted(node: ast.expr) -> str:
@@ -98,9 +112,16 @@ def _last(name: str) -> str:
     return name.rpartition(".")[2]
 
 
+DB_IMPORT_HINTS = ("session", "engine", "database", "db", "sql", "repositor", "crud")
+
+
 def _imports_database(summary: ModuleSummary) -> bool:
+    """Imports a database library, or something of the project's database layer (a session
+    factory from ``app.db``, ``get_session``...) -- a cheap pre-filter."""
     return any(
-        binding.target.partition(".")[0] in DB_IMPORT_ROOTS for binding in summary.imports.values()
+        binding.target.partition(".")[0] in DB_IMPORT_ROOTS
+        or any(hint in binding.target.lower() for hint in DB_IMPORT_HINTS)
+        for binding in summary.imports.values()
     )
 
 
@@ -206,6 +227,60 @@ def _guarded_names(nodes: list[ast.AST]) -> set[str]:
     return guarded
 
 
+CACHE_DECORATORS = frozenset({"lru_cache", "cache", "cached", "cached_property", "alru_cache"})
+REQUEST_ANNOTATIONS = frozenset({"Request", "HTTPConnection", "WebSocket"})
+
+
+def _request_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Parameters holding the request: annotated ``Request`` (& co.) or named ``request``."""
+    arguments = function.args
+    return {
+        argument.arg
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        if argument.arg in {"request", "req"}
+        or (
+            argument.annotation is not None
+            and _last(dotted(argument.annotation)) in REQUEST_ANNOTATIONS
+        )
+    }
+
+
+def _opening_target(target: ast.expr, requests: set[str]) -> str:
+    """The name an opened session is bound to: a plain name, or ``request.state.<name>``."""
+    if isinstance(target, ast.Name):
+        return target.id
+    name = dotted(target)
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] in requests and parts[1] == "state":
+        return name
+    return ""
+
+
+def _is_cached(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for decorator in function.decorator_list:
+        func = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if _last(dotted(func)) in CACHE_DECORATORS:
+            return True
+    return False
+
+
+def _kept_builds(nodes: list[ast.AST]) -> set[int]:
+    """ids of builder calls whose result outlives the call: stored in a ``global`` name or on
+    an attribute/subscript (a lazy singleton, ``app.state.engine = ...``)."""
+    globals_ = {name for node in nodes if isinstance(node, ast.Global) for name in node.names}
+    kept: set[int] = set()
+    for node in nodes:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(
+                isinstance(target, ast.Attribute | ast.Subscript)
+                or (isinstance(target, ast.Name) and target.id in globals_)
+                for target in targets
+            ):
+                kept.update(id(inner) for inner in ast.walk(node.value))
+    return kept
+
+
 def _opening_call(value: ast.expr) -> ast.Call | None:
     if isinstance(value, ast.Await):
         value = value.value
@@ -250,22 +325,25 @@ def _scan_function(
     is_generator = any(isinstance(node, ast.Yield | ast.YieldFrom) for node in nodes)
     is_route = _is_route(function)
     sessions = _session_parameters(function)
+    requests = _request_parameters(function)
+    cached = _is_cached(function)
+    kept = _kept_builds(nodes) if not cached else set()
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
+            variable = _opening_target(node.targets[0], requests)
             call = _opening_call(node.value)
-            if isinstance(target, ast.Name) and call is not None and target.id not in guarded:
+            if variable and call is not None and variable not in guarded:
                 opener = dotted(call.func)
                 if opener:
                     openings.append(
-                        Opening(opener, target.id, call.lineno, call.col_offset + 1, is_generator)
+                        Opening(opener, variable, call.lineno, call.col_offset + 1, is_generator)
                     )
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func)
-        if is_route and _last(name) in PER_REQUEST_CALLS:
+        if _last(name) in PER_REQUEST_CALLS and not cached and id(node) not in kept:
             per_request.append(
-                PerRequestBuild(name, node.lineno, node.col_offset + 1, function.name)
+                PerRequestBuild(name, node.lineno, node.col_offset + 1, function.name, is_route)
             )
         if sessions and _last(name) == "add_task":
             for argument in [*node.args[1:], *(keyword.value for keyword in node.keywords)]:
@@ -282,25 +360,56 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     if not _imports_database(summary):
         return None
     factories: set[str] = set()
+    engines: set[str] = set()
+    wrappers: list[tuple[str, str]] = []
     for statement in tree.body:
-        if (
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            opener = _returned_opener(statement)
+            if opener:
+                wrappers.append((statement.name, opener))
+        if not (
             isinstance(statement, ast.Assign | ast.AnnAssign)
             and isinstance(statement.value, ast.Call)
-            and _last(dotted(statement.value.func)) in FACTORY_CALLS
         ):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            factories.update(target.id for target in targets if isinstance(target, ast.Name))
+            continue
+        called = _last(dotted(statement.value.func))
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        names = {target.id for target in targets if isinstance(target, ast.Name)}
+        if called in FACTORY_CALLS:
+            factories.update(names)
+        elif called in ENGINE_CALLS:
+            engines.update(names)
     openings: list[Opening] = []
     per_request: list[PerRequestBuild] = []
     background: list[BackgroundSession] = []
     for node, _qualname in _definitions(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _scan_function(node, openings, per_request, background)
-    if not (factories or openings or per_request or background):
+    if not (factories or openings or per_request or background or engines or wrappers):
         return None
     return SessionFacts(
-        frozenset(factories), tuple(openings), tuple(per_request), tuple(background)
+        frozenset(factories),
+        tuple(openings),
+        tuple(per_request),
+        tuple(background),
+        frozenset(engines),
+        tuple(wrappers),
     )
+
+
+def _returned_opener(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """``def new_session(): return SessionLocal()``: the dotted text of the call a plain
+    (non-generator, uncached) function returns as is, else ``""``."""
+    if _is_cached(function):
+        return ""
+    nodes = _own_nodes(function)
+    if any(isinstance(node, ast.Yield | ast.YieldFrom) for node in nodes):
+        return ""
+    returned = [node.value for node in nodes if isinstance(node, ast.Return) and node.value]
+    if len(returned) != 1:
+        return ""
+    call = _opening_call(returned[0])
+    return dotted(call.func) if call is not None else ""
 
 
 # -- queries and lazy loads inside loops (DB-N-PLUS-ONE) ------------------------------------------
