@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from scanners.detectors.base import make_call_finding
 from scanners.detectors.registry import detector
+from scanners.detectors.routes.graph import reachable_from_routes
 from scanners.findings import Finding
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.summary import CallSite
@@ -39,7 +40,13 @@ def _lifecycle_problem(
         if not _has_limits(site, keywords):
             return "created without explicit connection limits"
         return ""
-    if project.is_route(info.fid) or project.routes_reaching(info.fid):
+    if (
+        project.is_route(info.fid)
+        or project.routes_reaching(info.fid)
+        or info.fid in reachable_from_routes(project)
+    ):
+        # Also `def` routes and dependencies (`Depends(Client)` builds one per request) and
+        # the helpers they call: they run in the threadpool, but once per request all the same.
         return "created for every request"
     if _only_called_at_import(project, info):
         maker = fs.class_qualname.rsplit(".", 1)[-1] if fs.name == "__init__" else fs.name
@@ -64,8 +71,9 @@ def client_lifecycle(project: Project) -> Iterator[Finding]:
     """An async HTTP client created per request, at import time, or without limits.
 
     ## What it does
-    Finds `httpx.AsyncClient(...)` and `aiohttp.ClientSession(...)` created inside a route or a
-    helper that routes call (a new client, connection pool and TLS handshake per request),
+    Finds `httpx.AsyncClient(...)` and `aiohttp.ClientSession(...)` created inside a route, a
+    dependency (a class used as `Depends(Client)` is built per request) or a helper they call
+    (a new client, connection pool and TLS handshake per request),
     created at module level (import time, outside any event loop and never closed), or created
     in the lifespan/startup code without explicit connection limits.
 
