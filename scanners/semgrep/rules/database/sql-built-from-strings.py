@@ -2,6 +2,7 @@ import sqlite3
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.sql import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 app = FastAPI()
@@ -36,3 +37,46 @@ def search_sync(feed_id: int, guids: list[str]) -> list:
     # ok: sql-built-from-strings
     conn.execute("SELECT * FROM seen WHERE feed_id = ?", (feed_id,))
     return list(rows)
+
+
+@app.get("/filter")
+def filter_rows(name: str, order: str, conn: sqlite3.Connection) -> list:
+    sql = "SELECT id FROM seen WHERE 1 = 1"
+    if name:
+        sql += f" AND name = '{name}'"
+    sql += " ORDER BY {}".format(order)
+    # ruleid: sql-built-from-strings
+    return list(conn.exec_driver_sql(sql))
+
+
+@app.get("/filter-safe")
+def filter_rows_safe(name: str, conn: sqlite3.Connection) -> list:
+    sql = "SELECT id FROM seen WHERE 1 = 1"
+    params = []
+    if name:
+        sql += " AND name = ?"
+        params.append(name)
+    # ok: sql-built-from-strings
+    return list(conn.execute(sql + " ORDER BY id", params))
+
+
+@app.delete("/rows/{row_id}")
+async def delete_row(row_id: int, session: AsyncSession) -> None:
+    # ruleid: sql-built-from-strings
+    await session.exec(text(f"DELETE FROM seen WHERE id = {row_id}"))
+
+
+@app.get("/by-name")
+async def by_name(name: str, session: AsyncSession, database, cursor) -> list:
+    template = "SELECT id FROM seen WHERE name = '%s'"
+    # ruleid: sql-built-from-strings
+    cursor.execute(template % name)
+    # ruleid: sql-built-from-strings
+    await session.execute(sql_text(f"SELECT id FROM seen WHERE name = '{name}'"))
+    # ruleid: sql-built-from-strings
+    rows = await database.fetch_all(query=f"SELECT id FROM seen WHERE name = '{name}'")
+    # ok: sql-built-from-strings
+    safe = await database.fetch_all(query="SELECT id FROM seen WHERE name = :name", values={"name": name})
+    # ok: sql-built-from-strings
+    cursor.execute(template, (name,))
+    return [rows, safe]
