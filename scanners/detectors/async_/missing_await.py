@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from scanners.detectors.base import make_call_finding, render
@@ -12,6 +13,7 @@ from scanners.project.resolve import Value
 from scanners.project.summary import (
     USAGE_ARG,
     USAGE_ASSIGN,
+    USAGE_ELEMENT,
     USAGE_RECEIVER,
     USAGE_RETURN,
     USAGE_STMT,
@@ -134,6 +136,134 @@ def _coroutine_name(project: Project, callee: Value | None, site: CallSite) -> s
     return ""
 
 
+# Displays a value can sit in and still be the value an `async def` returns as is.
+_DISPLAYS = (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Starred)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _function_node(
+    project: Project, info: FunctionInfo
+) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, dict[ast.AST, ast.AST]] | None:
+    """The function's syntax tree (parsed again from the file) and each node's parent."""
+
+    def parse() -> ast.Module | None:
+        try:
+            text = (project.root / info.path).read_text(encoding="utf-8", errors="replace")
+            return ast.parse(text)
+        except (OSError, SyntaxError, ValueError):
+            return None
+
+    tree = project.memo(f"async.missing_await.ast:{info.path}", parse)
+    if tree is None:
+        return None
+    fs = info.summary
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == fs.name
+            and node.lineno == fs.line
+        ):
+            parents = {
+                child: parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)
+            }
+            return node, parents
+    return None
+
+
+def _returned_as_is(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Is this expression (alone or inside list/dict/tuple displays) what a `return` returns?"""
+    current = node
+    while True:
+        parent = parents.get(current)
+        if isinstance(parent, ast.Return):
+            return True
+        if not isinstance(parent, _DISPLAYS):
+            return False
+        current = parent
+
+
+def _only_returned(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, parents: dict[ast.AST, ast.AST], name: str
+) -> bool:
+    """Is every read of ``name`` in the function's own scope the (part of the) return value,
+    never awaited, passed to a call or stored elsewhere?"""
+    reads = 0
+    stack: list[ast.AST] = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            if any(isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(node)):
+                return False  # a closure may await it
+            continue
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            if not _returned_as_is(node, parents):
+                return False
+            reads += 1
+        stack.extend(ast.iter_child_nodes(node))
+    return reads > 0
+
+
+def _read_in_closure(project: Project, info: FunctionInfo, name: str) -> bool:
+    """Does a nested function or lambda read ``name`` (and may await it there)?"""
+    found = _function_node(project, info)
+    if found is None:
+        return False
+    function = found[0]
+    return any(
+        isinstance(inner, ast.Name) and inner.id == name and isinstance(inner.ctx, ast.Load)
+        for node in ast.walk(function)
+        if node is not function and isinstance(node, _SCOPES)
+        for inner in ast.walk(node)
+    )
+
+
+def _call_node(function: ast.AST, site: CallSite) -> ast.Call | None:
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Call)
+            and node.lineno == site.line
+            and node.col_offset == site.col - 1
+        ):
+            return node
+    return None
+
+
+def _returned_unawaited(project: Project, info: FunctionInfo, site: CallSite) -> str:
+    """An `async def` that hands the coroutine back to its caller inside its return value:
+    through a variable (`rows = repo.latest()` ... `return rows`) or a display
+    (`return {"rows": repo.latest()}`). A route's return value is serialized, never awaited,
+    and a helper's caller awaits the helper, not what it returns."""
+    if not info.summary.is_async:
+        return ""
+    found = _function_node(project, info)
+    if found is None:
+        return ""
+    function, parents = found
+    if site.usage == USAGE_ASSIGN and site.target:
+        if _only_returned(function, parents, site.target):
+            return f"it is assigned to {site.target!r}, which is returned unawaited"
+        return ""
+    if site.usage == USAGE_ELEMENT:
+        call = _call_node(function, site)
+        if call is None:
+            return ""
+        if _returned_as_is(call, parents):
+            return "an async def returns it unawaited inside its return value"
+        holder = parents.get(call)
+        while isinstance(holder, _DISPLAYS):
+            holder = parents.get(holder)
+        if (
+            isinstance(holder, ast.Assign)
+            and len(holder.targets) == 1
+            and isinstance(holder.targets[0], ast.Name)
+            and _only_returned(function, parents, holder.targets[0].id)
+        ):
+            return (
+                f"it is stored in {holder.targets[0].id!r}, which is returned without awaiting it"
+            )
+    return ""
+
+
 def _dropped(project: Project, info: FunctionInfo, site: CallSite) -> str:
     """How the coroutine is lost, or "" when it is awaited, scheduled or passed on."""
     usage = site.usage
@@ -142,9 +272,13 @@ def _dropped(project: Project, info: FunctionInfo, site: CallSite) -> str:
     if usage in (USAGE_VALUE, USAGE_RECEIVER):
         return "the coroutine object is used as a value"
     if usage == USAGE_ASSIGN and site.target and site.target not in info.summary.escaped_names:
+        if _read_in_closure(project, info, site.target):
+            return ""
         return f"it is assigned to {site.target!r}, which is never awaited"
     if usage == USAGE_RETURN and info.summary.is_async:
         return "an async def returns it unawaited (the caller gets a coroutine)"
+    if usage in (USAGE_ASSIGN, USAGE_ELEMENT):
+        return _returned_unawaited(project, info, site)
     if usage == USAGE_ARG and site.arg_of is not None:
         consumer = project.resolve(info, site.arg_of)
         if consumer is not None and consumer[0] == "ext" and consumer[1].startswith("builtins."):
@@ -160,8 +294,9 @@ def missing_await(project: Project) -> Iterator[Finding]:
     Finds calls of coroutine functions whose coroutine is never awaited: the project's own
     `async def` functions (from any module), `AsyncSession` methods (`commit`, `execute`,
     `flush`, `refresh`, ...), `httpx.AsyncClient`/`aiohttp` requests and `asyncio.sleep`. A call
-    counts when its result is dropped, used as a value, returned from an `async def`, or
-    assigned to a variable that is never awaited or passed on. Coroutines handed to
+    counts when its result is dropped, used as a value, returned from an `async def` (directly,
+    through a variable or inside a list/dict it returns), or assigned to a variable that is
+    never awaited or passed on. Coroutines handed to
     `asyncio.create_task`, `gather`, `BackgroundTasks` or another call are not reported.
 
     ## Why is this bad?
