@@ -47,14 +47,7 @@ def n_plus_one(project: Project) -> Iterator[Finding]:
     ```
     """
     facts_by_module: dict[str, LoopFacts] = project.facts("db_loops")
-    relationship_eagerness: dict[str, set[bool]] = {}
-    for facts in facts_by_module.values():
-        for attribute, eager in facts.relationships:
-            relationship_eagerness.setdefault(attribute, set()).add(eager)
-    # A name every relationship of which loads lazily (one attribute name, one behaviour).
-    lazy_relationships = {
-        name for name, eagerness in relationship_eagerness.items() if eagerness == {False}
-    }
+    relationships = _Relationships(facts_by_module)
     reported: set[tuple[str, int]] = set()
     for module_name, facts in sorted(facts_by_module.items()):
         summary = project.modules[module_name]
@@ -62,57 +55,100 @@ def n_plus_one(project: Project) -> Iterator[Finding]:
         if project.is_offloop(module_info) or is_migration_module(summary):
             continue
         for loop in facts.loops:
-            loaded = _source_eager_attributes(project, summary, facts, loop, facts_by_module)
-            if loaded is None:
+            source = _source(project, summary, facts, loop, facts_by_module)
+            if source is None:
                 continue
+            loaded, entity = source
+            sites: list[tuple[int, int, str]] = []
             if loop.query_line:
-                line, col = loop.query_line, loop.query_col
-                message = "query executed once per row of the query result this loop iterates"
-            else:
-                access = next(
+                sites.append(
                     (
-                        (attribute, line, col)
-                        for attribute, line, col in loop.lazy_accesses
-                        if attribute in lazy_relationships and attribute not in loaded
-                    ),
-                    None,
+                        loop.query_line,
+                        loop.query_col,
+                        "query executed once per row of the query result this loop iterates",
+                    )
                 )
-                if access is None:
+            # Each lazy relationship once per loop, where it is first read.
+            seen: set[str] = set()
+            for attribute, line, col, on_row in loop.lazy_accesses:
+                if attribute in seen or attribute in loaded:
                     continue
-                attribute, line, col = access
-                message = (
-                    f"relationship `{attribute}` lazy-loads once per row of the query result: "
-                    f"load it with `selectinload(...)`/`joinedload(...)`"
+                if not relationships.lazy(entity if on_row else "", attribute):
+                    continue
+                seen.add(attribute)
+                sites.append(
+                    (
+                        line,
+                        col,
+                        f"relationship `{attribute}` lazy-loads once per row of the query "
+                        "result: load it with `selectinload(...)`/`joinedload(...)`",
+                    )
                 )
-            if (summary.path, line) in reported:
+            for line, col, message in sites:
+                if (summary.path, line) in reported:
+                    continue
+                reported.add((summary.path, line))
+                yield make_finding(
+                    project,
+                    enclosing_function(summary, line),
+                    rule_id=RULE_ID,
+                    category_id=CATEGORY,
+                    line=line,
+                    col=col,
+                    message=message,
+                )
+
+
+class _Relationships:
+    """The project's relationships: by model class (with its bases) and by attribute name."""
+
+    def __init__(self, facts_by_module: dict[str, LoopFacts]) -> None:
+        self.by_class: dict[tuple[str, str], set[bool]] = {}
+        by_name: dict[str, set[bool]] = {}
+        self.bases: dict[str, set[str]] = {}
+        for facts in facts_by_module.values():
+            for owner, attribute, eager in facts.relationships:
+                self.by_class.setdefault((owner, attribute), set()).add(eager)
+                by_name.setdefault(attribute, set()).add(eager)
+            for name, bases in facts.classes:
+                self.bases.setdefault(name, set()).update(bases)
+        # A name every relationship of which loads lazily (one attribute name, one behaviour).
+        self.lazy_names = {name for name, eagerness in by_name.items() if eagerness == {False}}
+
+    def lazy(self, entity: str, attribute: str) -> bool:
+        """Whether reading ``attribute`` on a row of ``entity`` (a class name, "" if unknown)
+        loads lazily. A known class answers by its own relationships and its bases'."""
+        if not entity or entity not in self.bases:
+            return attribute in self.lazy_names
+        pending, seen = [entity], set()
+        while pending:
+            owner = pending.pop()
+            if owner in seen:
                 continue
-            reported.add((summary.path, line))
-            yield make_finding(
-                project,
-                enclosing_function(summary, line),
-                rule_id=RULE_ID,
-                category_id=CATEGORY,
-                line=line,
-                col=col,
-                message=message,
-            )
+            seen.add(owner)
+            eagerness = self.by_class.get((owner, attribute))
+            if eagerness is not None:
+                return eagerness == {False}
+            pending.extend(self.bases.get(owner, ()))
+        return False
 
 
-def _source_eager_attributes(
+def _source(
     project: Project,
     summary: ModuleSummary,
     facts: LoopFacts,
     loop: LoopFact,
     facts_by_module: dict[str, LoopFacts],
-) -> frozenset[str] | None:
-    """The relationships the rows of ``loop`` come with, or None when they are not query rows."""
+) -> tuple[frozenset[str], str] | None:
+    """The relationships the rows of ``loop`` come with and their entity (class name, "" if
+    unknown), or None when they are not query rows."""
     own = facts.functions.get(loop.function, QueryFunction(False, frozenset()))
     if loop.source_is_query:
-        return own.eager_attributes
+        return own.eager_attributes, loop.entity
     source = _resolve_function(project, summary, loop.source_call, facts_by_module)
     if source is None or not source.returns_query:
         return None
-    return own.eager_attributes | source.eager_attributes
+    return own.eager_attributes | source.eager_attributes, source.entity
 
 
 def _resolve_function(

@@ -437,20 +437,26 @@ class LoopFact:
     source_call: str  # or over what this call returns ("crud.list_notes"), "" otherwise
     query_line: int  # first query executed in the body, 0 if none
     query_col: int
-    lazy_accesses: tuple[tuple[str, int, int], ...]  # (attribute, line, col) on the loop target
+    # (attribute, line, col, row) read on a row: the loop target (row = True) or an object
+    # reached from it through an attribute (``for item in order.items``; row = False).
+    lazy_accesses: tuple[tuple[str, int, int, bool], ...]
+    entity: str = ""  # class name of the queried entity (``select(Order)``), "" if unknown
 
 
 @dataclass(frozen=True, slots=True)
 class QueryFunction:
     returns_query: bool  # returns rows of a query it runs
     eager_attributes: frozenset[str]  # relationships it loads with selectinload/joinedload
+    entity: str = ""  # class name of the entity whose rows it returns, "" if unknown
 
 
 @dataclass(frozen=True, slots=True)
 class LoopFacts:
-    relationships: tuple[tuple[str, bool], ...]  # (attribute, loaded eagerly by its lazy=)
+    # (class name, attribute, loaded eagerly by its lazy=)
+    relationships: tuple[tuple[str, str, bool], ...]
     functions: dict[str, QueryFunction]  # dotted qualname -> how it queries
     loops: tuple[LoopFact, ...]
+    classes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (class name, base names)
 
 
 def _session_receivers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -466,6 +472,58 @@ def _session_receivers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[
     return receivers
 
 
+def _opens_a_session(call: ast.expr) -> bool:
+    """``SessionLocal()``, ``Session(engine)``, ``async_session()``, ``get_session()``,
+    ``engine.connect()``/``engine.begin()``: a call whose result runs queries."""
+    if isinstance(call, ast.Await):
+        call = call.value
+    if not isinstance(call, ast.Call):
+        return False
+    name = dotted(call.func)
+    receiver, _, last = name.rpartition(".")
+    if "session" in last.lower():
+        return True
+    return last in {"connect", "begin"} and receiver.rpartition(".")[2].lower().endswith("engine")
+
+
+def _opened_receivers(nodes: list[ast.AST]) -> set[str]:
+    """Names bound to a session or connection the function opens itself
+    (``with SessionLocal() as s``, ``conn = engine.connect()``)."""
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name) and _opens_a_session(item.context_expr):
+                    found.add(item.optional_vars.id)
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and _opens_a_session(node.value)
+        ):
+            found.add(node.targets[0].id)
+    return found
+
+
+ENTITY_CALLS = frozenset({"select", "query"})
+
+
+def _entity(expression: ast.AST, known: dict[str, str]) -> str:
+    """The class name of the entity a query selects: ``select(Order)`` -> ``Order``,
+    ``db.query(models.Order)`` -> ``Order``; through names bound to statements or rows."""
+    for node in ast.walk(expression):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else dotted(func)
+            if name in ENTITY_CALLS and node.args:
+                first = node.args[0]
+                last = _last(dotted(first))
+                return last if last[:1].isupper() else ""
+        elif isinstance(node, ast.Name) and node.id in known:
+            return known[node.id]
+    return ""
+
+
 def _is_query_call(node: ast.AST, receivers: set[str]) -> bool:
     return (
         isinstance(node, ast.Call)
@@ -478,7 +536,12 @@ def _is_query_call(node: ast.AST, receivers: set[str]) -> bool:
 def _eager_attributes(nodes: list[ast.AST]) -> set[str]:
     found: set[str] = set()
     for node in nodes:
-        if isinstance(node, ast.Call) and _last(dotted(node.func)) in EAGER_LOADERS:
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        # ``selectinload(A.b).joinedload(B.c)``: chained loaders have no dotted name.
+        called = func.attr if isinstance(func, ast.Attribute) else dotted(func)
+        if called in EAGER_LOADERS:
             for argument in node.args:
                 if isinstance(argument, ast.Attribute):
                     found.add(argument.attr)
@@ -558,16 +621,20 @@ def _loops_of(
     function: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, loops: list[LoopFact]
 ) -> QueryFunction:
     nodes = _own_nodes(function)
-    receivers = _session_receivers(function)
-    # Names holding query rows, followed through assignments (in any order, twice).
+    receivers = _session_receivers(function) | _opened_receivers(nodes)
+    # Names holding query rows, followed through assignments (in any order, twice), and the
+    # entity of the statements and rows names hold.
     query_names: set[str] = set()
+    entities: dict[str, str] = {}
     assignments = [node for node in nodes if isinstance(node, ast.Assign)]
     for _ in range(2):
         for assignment in assignments:
+            targets = [target.id for target in assignment.targets if isinstance(target, ast.Name)]
             if _is_rows(assignment.value, receivers, query_names):
-                query_names.update(
-                    target.id for target in assignment.targets if isinstance(target, ast.Name)
-                )
+                query_names.update(targets)
+            entity = _entity(assignment.value, entities)
+            if entity:
+                entities.update(dict.fromkeys(targets, entity))
 
     def from_query(expression: ast.expr) -> bool:
         return _is_rows(expression, receivers, query_names)
@@ -607,15 +674,16 @@ def _loops_of(
                 continue
             names = _target_names(target)
             inner = _subtree(body)
+            reached = _reached_names(inner, names)
             query_calls = [part for part in inner if _is_query_call(part, receivers)]
             first = min(query_calls, key=lambda part: getattr(part, "lineno", 0), default=None)
             lazy = tuple(
                 sorted(
-                    (part.attr, part.lineno, part.col_offset + 1)
+                    (part.attr, part.lineno, part.col_offset + 1, part.value.id in names)
                     for part in inner
                     if isinstance(part, ast.Attribute)
                     and isinstance(part.value, ast.Name)
-                    and part.value.id in names
+                    and (part.value.id in names or part.value.id in reached)
                 )
             )
             if first is None and not lazy:
@@ -629,17 +697,55 @@ def _loops_of(
                     getattr(first, "lineno", 0),
                     getattr(first, "col_offset", -1) + 1,
                     lazy,
+                    _entity(iterable, entities) if source_is_query else "",
                 )
             )
-    returns_query = any(
-        isinstance(node, ast.Return) and node.value is not None and from_query(node.value)
+    returned = [
+        node.value
         for node in nodes
-    )
-    return QueryFunction(returns_query, frozenset(_eager_attributes(nodes)))
+        if isinstance(node, ast.Return) and node.value is not None and from_query(node.value)
+    ]
+    entity = _entity(returned[0], entities) if returned else ""
+    return QueryFunction(bool(returned), frozenset(_eager_attributes(nodes)), entity)
 
 
-def _relationships(classes: list[ast.ClassDef]) -> list[tuple[str, bool]]:
-    found: list[tuple[str, bool]] = []
+def _reached_names(inner: list[ast.AST], rows: set[str]) -> set[str]:
+    """Names bound, inside a loop body, to objects reached from the rows through an attribute:
+    ``for item in order.items``, ``[i for i in order.items]``, ``customer = order.customer``."""
+
+    def from_row(expression: ast.expr, known: set[str]) -> bool:
+        while (
+            isinstance(expression, ast.Call)
+            and isinstance(expression.func, ast.Name)
+            and expression.func.id in ROW_WRAPPERS
+            and expression.args
+        ):
+            expression = expression.args[0]
+        return (
+            isinstance(expression, ast.Attribute)
+            and isinstance(expression.value, ast.Name)
+            and expression.value.id in known
+        )
+
+    reached: set[str] = set()
+    for _ in range(2):
+        known = rows | reached
+        for node in inner:
+            if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                if from_row(node.iter, known):
+                    reached |= _target_names(node.target)
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and from_row(node.value, known)
+            ):
+                reached.add(node.targets[0].id)
+    return reached - rows
+
+
+def _relationships(classes: list[ast.ClassDef]) -> list[tuple[str, str, bool]]:
+    found: list[tuple[str, str, bool]] = []
     for node in classes:
         for statement in node.body:
             if not isinstance(statement, ast.Assign | ast.AnnAssign):
@@ -656,7 +762,9 @@ def _relationships(classes: list[ast.ClassDef]) -> list[tuple[str, bool]]:
                 for keyword in value.keywords
             ) or any(keyword.arg == "sa_relationship_kwargs" for keyword in value.keywords)
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            found.extend((target.id, eager) for target in targets if isinstance(target, ast.Name))
+            found.extend(
+                (node.name, target.id, eager) for target in targets if isinstance(target, ast.Name)
+            )
     return found
 
 
@@ -675,4 +783,7 @@ def extract_loops(tree: ast.Module, summary: ModuleSummary) -> LoopFacts | None:
     relationships = _relationships(classes)
     if not (relationships or loops or any(f.returns_query for f in functions.values())):
         return None
-    return LoopFacts(tuple(relationships), functions, tuple(loops))
+    bases = tuple(
+        (node.name, tuple(_last(dotted(base)) for base in node.bases)) for node in classes
+    )
+    return LoopFacts(tuple(relationships), functions, tuple(loops), bases)
