@@ -76,6 +76,9 @@ class Resolver:
                     self._suffix_index.setdefault(alias, []).append(name)
         self._name_cache: dict[tuple[str, str, str], Value | None] = {}
         self._module_cache: dict[tuple[str, str], Value | None] = {}
+        # (near, dotted) of import targets: kept apart from (module, name) above, where a
+        # third-party top-level name (`subprocess`) would otherwise read as unknown.
+        self._dotted_cache: dict[tuple[str, str], Value | None] = {}
         self._attr_type_cache: dict[tuple[str, str], Value | None] = {}
         self._returns_cache: dict[tuple[str, str, str], Value | None] = {}
         self._mro_cache: dict[str, list[Value]] = {}
@@ -116,8 +119,8 @@ class Resolver:
     def resolve_dotted(self, dotted: str, near: str = "") -> Value:
         """An absolute dotted name (an import target) to a value."""
         key = (near, dotted)
-        if key in self._module_cache:
-            cached = self._module_cache[key]
+        if key in self._dotted_cache:
+            cached = self._dotted_cache[key]
             return cached if cached is not None else ("ext", canonical_type(dotted))
         guard = ("dotted", dotted)
         if guard in self._in_progress:
@@ -127,7 +130,7 @@ class Resolver:
             value = self._resolve_dotted(dotted, near)
         finally:
             self._in_progress.discard(guard)
-        self._module_cache[key] = value
+        self._dotted_cache[key] = value
         return value if value is not None else ("ext", canonical_type(dotted))
 
     def _resolve_dotted(self, dotted: str, near: str) -> Value | None:
