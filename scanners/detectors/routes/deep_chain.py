@@ -29,9 +29,10 @@ def deep_dependency_chain(project: Project) -> Iterator[Finding]:
     ## What it does
     Follows each route's dependencies (its own `Depends(...)` parameters are level 1, their
     `Depends` parameters level 2, ...) through functions, classes used as `Depends()`,
-    `Annotated[T, Depends(...)]` aliases, callable instances such as `APIKeyHeader(...)` and
-    `dependencies=[...]` of the route, its routers and app, and reports routes whose longest
-    chain reaches level 4.
+    `Annotated[T, Depends(...)]` and `Annotated[Cls, Depends()]` aliases, callable instances
+    such as `APIKeyHeader(...)` or `RoleChecker("admin")`, and `dependencies=[...]` of the
+    route, its routers (constructor and `include_router`) and app, and reports routes whose
+    longest chain reaches level 4.
 
     ## Why is this bad?
     Every level is resolved on every request and hides what a route needs: a reader has to
@@ -63,7 +64,7 @@ def deep_dependency_chain(project: Project) -> Iterator[Finding]:
             continue
         longest: list[DependencyNode] = []
         for route in routes:
-            for node in route_dependencies(project, fid, route.dependencies):
+            for node in route_dependencies(project, route):
                 chain = dependency_chain(project, node)
                 if len(chain) > len(longest):
                     longest = chain

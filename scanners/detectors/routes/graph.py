@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from scanners.detectors.routes.declarations import declaration_keywords
+from scanners.project.fastapi import Route
 from scanners.project.knowledge import DEPENDS_CALLEES
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.resolve import Value
-from scanners.project.summary import Expr
+from scanners.project.summary import MODULE_BODY, Expr
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ def _parameter_dependency(
             # `CurrentUser` aliasing `Annotated[User, Depends(get_user)]` elsewhere.
             module, function = info.module, info.summary
             target = project.resolver.annotated_dependency(module, function, annotation)
+            if target is None:
+                return _aliased_class_dependency(project, info, annotation)
             return _node_for_value(project, target, _label(annotation))
     if depends is None:
         return None
@@ -132,6 +136,32 @@ def _parameter_dependency(
             return None
         return _node_for_value(project, project.resolve(info, type_expr), _label(type_expr))
     return _node_for_value(project, project.resolve(info, argument), _label(argument))
+
+
+def _aliased_class_dependency(
+    project: Project, info: FunctionInfo, annotation: Expr
+) -> DependencyNode | None:
+    """`Ctx` aliasing `Annotated[Context, Depends()]`: FastAPI calls the class ``Context``."""
+    if annotation[0] not in ("name", "attr"):
+        return None
+    resolver = project.resolver
+    alias = resolver._alias_expr(info.module, info.summary, annotation)
+    if alias is None:
+        return None
+    module, expr = alias
+    if expr[0] != "sub" or not expr[2]:
+        return None
+    base = resolver.resolve(module, module.body, expr[1])
+    if base is None or base[0] != "ext" or not str(base[1]).endswith(".Annotated"):
+        return None
+    for item in expr[2][1:]:
+        if item[0] != "call" or item[2] or any(key == "dependency" for key, _v in item[3]):
+            continue
+        callee = resolver.resolve(module, module.body, item[1])
+        if callee is not None and callee[0] == "ext" and callee[1] in DEPENDS_CALLEES:
+            value = resolver.resolve(module, module.body, expr[2][0])
+            return _node_for_value(project, value, _label(annotation))
+    return None
 
 
 def parameter_dependencies(project: Project, fid: str) -> list[DependencyNode]:
@@ -151,18 +181,93 @@ def parameter_dependencies(project: Project, fid: str) -> list[DependencyNode]:
     return project.memo(f"routes.parameter_dependencies:{fid}", compute)
 
 
-def route_dependencies(
-    project: Project, handler: str, declared: tuple[str, ...]
-) -> list[DependencyNode]:
+def route_dependencies(project: Project, route: Route) -> list[DependencyNode]:
     """A route's level-1 dependencies: its parameters' and ``dependencies=`` of the decorator,
     routers and app."""
-    nodes = list(parameter_dependencies(project, handler))
-    for fid in declared:
+    nodes = list(parameter_dependencies(project, route.handler))
+    for fid in route.dependencies:
         info = project.function(fid)
         name = info.summary.name if info is not None else fid
         if info is not None and name == "__init__" and info.summary.class_qualname:
             name = info.summary.class_qualname.rsplit(".", 1)[-1]
         nodes.append(DependencyNode(fid, name))
+    nodes += _declared_callable_dependencies(project, route)
+    return nodes
+
+
+def _listed_callables(
+    project: Project, info: FunctionInfo, expr: Expr | None
+) -> list[DependencyNode]:
+    """The entries of a ``dependencies=[Depends(x), ...]`` list that are not plain functions
+    (``Route.dependencies`` holds those): callable instances such as ``RoleChecker("admin")``
+    or security schemes, and classes."""
+    if expr is None or expr[0] != "seq":
+        return []
+    nodes: list[DependencyNode] = []
+    for item in expr[1]:
+        if not _is_depends_call(project, info, item):
+            continue
+        argument = _depends_argument(item)
+        value = project.resolve(info, argument) if argument is not None else None
+        if value is None or value[0] == "func":
+            continue
+        node = _node_for_value(project, value, _label(argument))
+        if node is not None:
+            nodes.append(node)
+    return nodes
+
+
+def _router_callables(project: Project) -> dict[str, list[DependencyNode]]:
+    """Router origin -> the callable (non-function) dependencies its constructor and every
+    ``include_router(router, dependencies=[...])`` of it declare."""
+
+    def compute() -> dict[str, list[DependencyNode]]:
+        found: dict[str, list[DependencyNode]] = {}
+        for origin, router in project.fastapi.routers.items():
+            module_name, _, rest = origin.partition(":")
+            scope, _, variable = rest.rpartition(".")
+            info = project.function(f"{module_name}:{scope or MODULE_BODY}")
+            if info is None:
+                continue
+            for site in info.summary.calls:
+                if site.line == router.line and site.target == variable:
+                    nodes = _listed_callables(project, info, site.keyword("dependencies"))
+                    found.setdefault(origin, []).extend(nodes)
+        for info in project.functions():
+            for site in info.summary.calls:
+                if site.func[0] != "attr" or site.func[2] != "include_router" or not site.args:
+                    continue
+                nodes = _listed_callables(project, info, site.keyword("dependencies"))
+                child = project.resolve(info, site.args[0]) if nodes else None
+                if child is not None and child[0] == "inst" and child[2]:
+                    found.setdefault(str(child[2]), []).extend(nodes)
+        return found
+
+    return project.memo("routes.router_callables", compute)
+
+
+def _declared_callable_dependencies(project: Project, route: Route) -> list[DependencyNode]:
+    """Callable-instance and class dependencies from ``dependencies=`` of the route's decorator
+    (or ``add_api_route``), its router, the routers including it and the app."""
+    info = project.function(route.handler)
+    nodes: list[DependencyNode] = []
+    if info is not None:
+        keywords = declaration_keywords(project, route)
+        nodes += _listed_callables(project, info, keywords.get("dependencies"))
+    by_router = _router_callables(project)
+    if not by_router:
+        return nodes
+    seen: set[str] = set()
+    pending = [route.router]
+    while pending:
+        origin = pending.pop()
+        if origin in seen:
+            continue
+        seen.add(origin)
+        nodes += by_router.get(origin, [])
+        router = project.fastapi.routers.get(origin)
+        if router is not None:
+            pending += [parent for parent, _prefix, _deps in router.included_in]
     return nodes
 
 
@@ -195,7 +300,7 @@ def reachable_from_routes(project: Project) -> dict[str, str]:
         for route in project.routes:
             for node in [
                 DependencyNode(route.handler, ""),
-                *route_dependencies(project, route.handler, route.dependencies),
+                *route_dependencies(project, route),
             ]:
                 if node.fid and node.fid not in reached:
                     reached[node.fid] = route.label
