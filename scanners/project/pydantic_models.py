@@ -9,11 +9,12 @@ Built once per scan (``pydantic_models(project)``, memoized on the project) from
   are not API models;
 - each model's fields with inheritance (a subclass redefining a field hides the base's);
 - request models: the type of a route parameter that is not a ``Depends(...)`` of a function
-  (request body, ``Depends()`` / ``Query()`` query models), classes named like input
+  (request body, ``Depends()`` / ``Query()`` query models), models a route validates its raw
+  body with (``Event.model_validate(await request.json())``), classes named like input
   (``*In``, ``*Create``, ``*Update``, ``*Patch``, ``*Request``, ``*Input``) that
   no route returns, and the models nested in their fields;
-- response models: ``response_model=`` of a route decorator or, without it, the route's return
-  annotation, and the models nested in their fields;
+- response models: ``response_model=`` of a route decorator (or ``add_api_route`` call) or,
+  without it, the route's return annotation, and the models nested in their fields;
 - ORM classes (SQLAlchemy declarative models, ``SQLModel`` with ``table=True``), whose
   instances a route may return as they are.
 """
@@ -147,6 +148,70 @@ def _route_decorator(fs: FunctionSummary, line: int) -> Expr | None:
     return None
 
 
+def _route_declaration(
+    project: Project, module: ModuleSummary, fs: FunctionSummary, line: int
+) -> Expr | None:
+    """The decorator call declaring a route at ``line``, or the ``add_api_route(...)`` call."""
+    decorator = _route_decorator(fs, line)
+    if decorator is not None:
+        return decorator
+    for other in module.functions.values():
+        for site in other.calls:
+            if site.line == line and site.func[0] == "attr" and site.func[2] == "add_api_route":
+                return site.call
+    return None
+
+
+# Validating the raw request body with a model makes that model a request model.
+_VALIDATORS = frozenset({"model_validate", "model_validate_json", "parse_obj", "parse_raw"})
+_BODY_READS = frozenset({"json", "form", "body"})
+
+
+def _reads_request_body(fs: FunctionSummary, expr: Expr, depth: int = 0) -> bool:
+    """`await request.json()` (or a local assigned from it) where ``request`` is a parameter
+    annotated ``Request``."""
+    if depth > 4 or not isinstance(expr, tuple) or not expr:
+        return False
+    kind = expr[0]
+    if kind == "await":
+        return _reads_request_body(fs, expr[1], depth + 1)
+    if kind == "name":
+        param = fs.param(str(expr[1]))
+        if param is not None:
+            return False
+        return any(
+            _reads_request_body(fs, value, depth + 1) for value in fs.assigns.get(str(expr[1]), [])
+        )
+    if kind == "call" and expr[1][0] == "attr" and expr[1][2] in _BODY_READS:
+        receiver = expr[1][1]
+        if receiver[0] != "name":
+            return False
+        param = fs.param(str(receiver[1]))
+        annotation = param.annotation if param is not None else None
+        return (
+            annotation is not None
+            and annotation[0] in ("name", "attr")
+            and (annotation[-1] == "Request")
+        )
+    return False
+
+
+def _validated_bodies(project: Project, module: ModuleSummary, fs: FunctionSummary) -> list[str]:
+    """Model classes a route validates its raw body with: `Event.model_validate(await
+    request.json())`."""
+    found: list[str] = []
+    for site in fs.calls:
+        func = site.func
+        if func[0] != "attr" or func[2] not in _VALIDATORS or not site.args:
+            continue
+        if not _reads_request_body(fs, site.args[0]):
+            continue
+        value = project.resolver.resolve(module, fs, func[1])
+        if value is not None and value[0] == "class":
+            found.append(str(value[1]))
+    return found
+
+
 def _build(project: Project) -> PydanticModels:
     result = PydanticModels()
     resolver = project.resolver
@@ -213,7 +278,10 @@ def _route_uses(project: Project, result: PydanticModels) -> None:
                 if result.is_model(cid) and (param.name, cid) not in uses.bodies:
                     uses.bodies.append((param.name, cid))
                     result.request_models.add(cid)
-        decorator = _route_decorator(fs, route.line)
+        for cid in _validated_bodies(project, module, fs):
+            if result.is_model(cid):
+                result.request_models.add(cid)
+        decorator = _route_declaration(project, module, fs, route.line)
         declared: Expr | None = None
         if decorator is not None:
             for key, value in decorator[3]:

@@ -39,7 +39,7 @@ SEQUENCE_SUGGESTION = "list[JsonValue]"
 
 def suggested_loose_type(loose: str, optional: bool) -> str:
     """The drop-in annotation for a loose field (`Any`, bare `dict`, `list[Any]`, ...)."""
-    if loose == "Any":
+    if loose in ("Any", "object"):
         return "JsonValue"  # already admits None
     outer = loose.partition("[")[0].lower()
     suggestion = MAPPING_SUGGESTION if outer in ("dict", "mapping") else SEQUENCE_SUGGESTION
@@ -130,10 +130,11 @@ def any_field(project: Project) -> Iterator[Finding]:
 
     ## What it does
     Finds fields of Pydantic models that routes take as input (body, `Depends()`/`Query()`
-    models, classes named like `*In`/`*Create`/`*Update`) or answer with (`response_model=`,
-    return annotation), nested models included, whose type is `Any`, a bare `dict`/`Dict`,
-    `dict[str, Any]`, a bare `list`/`List` or `list[Any]`. Inherited fields are reported once,
-    where they are declared.
+    models, classes named like `*In`/`*Create`/`*Update`, models a route validates its raw body
+    with) or answer with (`response_model=`, return annotation), nested models included, whose
+    type is `Any` (or `object`), a bare `dict`/`Dict`, `dict[str, Any]`, a bare `list`/`List`,
+    `list[Any]` or a list of such loose items (`List[Dict[str, Any]]`). Inherited fields are
+    reported once, where they are declared.
 
     ## Why is this bad?
     Such a field accepts or returns anything: no validation of input, an OpenAPI schema that
@@ -262,9 +263,9 @@ def loose_optional(project: Project) -> Iterator[Finding]:
     ## What it does
     Finds `Optional[X]` / `X | None` fields of request models that a function taking the model
     as a typed parameter dereferences (`payload.field.method()`, `payload.field.attr`,
-    `payload.field[...]`) with no `None` check of that field anywhere in the function
-    (`is None`, `is not None`, `if payload.field`, `payload.field or ...`). Reported on the
-    field declaration, once.
+    `payload.field[...]`, also through a local `value = payload.field`) with no `None` check
+    of that field anywhere in the function (`is None`, `is not None`, `if payload.field`,
+    `payload.field or ...`). Reported on the field declaration, once.
 
     ## Why is this bad?
     Clients may omit the field; the route then fails with `AttributeError: 'NoneType' ...`,

@@ -117,6 +117,15 @@ def _returned_orm_class(
     return candidates[0] if len(unique) == 1 else None
 
 
+def _dotted_expr(dotted: str) -> Expr:
+    """`models.User` -> the encoded attribute expression."""
+    parts = dotted.split(".")
+    expr: Expr = ("name", parts[0])
+    for part in parts[1:]:
+        expr = ("attr", expr, part)
+    return expr
+
+
 def _orm_return_leaks(
     project: Project, models: PydanticModels, uses: RouteModels
 ) -> Iterator[Finding]:
@@ -130,10 +139,16 @@ def _orm_return_leaks(
     function_uses = facts.get(info.summary.qualname)
     if function_uses is None:
         return
+    returned: list[tuple[str, str, int]] = []
     for name, line in function_uses.returns:
         cid = _returned_orm_class(project, info, models, name)
-        if cid is None:
-            continue
+        if cid is not None:
+            returned.append((f"the ORM object `{name}`", cid, line))
+    for dotted, line in function_uses.returned_rows:
+        value = project.resolve(info, _dotted_expr(dotted))
+        if value is not None and value[0] == "class" and value[1] in models.orm_classes:
+            returned.append((f"`{dotted}` rows straight from a query", str(value[1]), line))
+    for name, cid, line in returned:
         sensitive = _sensitive_columns(project, models, cid)
         if not sensitive:
             continue
@@ -145,7 +160,7 @@ def _orm_return_leaks(
             category_id="API-RESPONSE-LEAK",
             line=line,
             message=(
-                f"`{info.summary.name}` returns the ORM object `{name}` ({entity}) with no "
+                f"`{info.summary.name}` returns {name} ({entity}) with no "
                 f"response_model: {', '.join(sensitive)} "
                 f"{'reach' if len(sensitive) > 1 else 'reaches'} the client; declare a "
                 f"`{entity}Out` schema without them"
@@ -163,7 +178,8 @@ def response_leak(project: Project) -> Iterator[Finding]:
     `internal_*` (and similar) in a model a route answers with (`response_model=`, or the return
     annotation when there is none; nested and inherited fields included), reported on the field
     declaration; and routes with no response model that `return` an ORM object (a parameter,
-    a constructor call or a `select`/`get` of the ORM class) whose class has such a column,
+    a constructor call or a `select`/`get` of the ORM class, or such a query returned
+    directly: `return session.scalars(select(User)).all()`) whose class has such a column,
     reported on the `return`. Fields declared with `Field(exclude=True)` or typed `SecretStr`
     are not serialized in clear and are not reported. Credentials issued to the client
     (`access_token`, `refresh_token`, `id_token`, `*session_token`, `client_secret`, push

@@ -58,6 +58,9 @@ class FunctionUses:
     derefs: tuple[tuple[str, str, int], ...]  # (var, field, line) for var.field.x / var.field[...]
     guarded: frozenset[tuple[str, str]]  # (var, field) compared with None or tested for truth
     returns: tuple[tuple[str, int], ...]  # (name, line) for `return name`
+    # (dotted class name, line) for `return session.get(User, i)` / `return (await
+    # s.scalars(select(User))).all()`: rows of that class returned as they are
+    returned_rows: tuple[tuple[str, int], ...] = ()
 
 
 def _dotted(node: ast.expr) -> str:
@@ -129,8 +132,8 @@ def _unwrap(node: ast.expr, shape: _TypeShape) -> ast.expr:
 
 def _loose_kind(node: ast.expr) -> str:
     name = _last(node) if not isinstance(node, ast.Subscript) else ""
-    if name == "Any":
-        return "Any"
+    if name in ("Any", "object"):
+        return name
     if name in ("dict", "Dict", "list", "List"):
         return name
     if isinstance(node, ast.Subscript):
@@ -138,8 +141,13 @@ def _loose_kind(node: ast.expr) -> str:
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if outer in ("dict", "Dict", "Mapping") and len(items) == 2 and _last(items[1]) == "Any":
             return f"{outer}[{ast.unparse(items[0])}, Any]"
-        if outer in ("list", "List", "Sequence", "set", "Set") and _last(items[0]) == "Any":
-            return f"{outer}[Any]"
+        if outer in ("list", "List", "Sequence", "set", "Set") and len(items) == 1:
+            if _last(items[0]) == "Any":
+                return f"{outer}[Any]"
+            # `list[dict]`, `List[Dict[str, Any]]`: a list of schemaless items
+            inner = _loose_kind(items[0])
+            if inner:
+                return f"{outer}[{inner}]"
     return ""
 
 
@@ -266,49 +274,161 @@ def _field_ref(node: ast.expr) -> tuple[str, str] | None:
     return None
 
 
-def _tested(node: ast.expr, guarded: set[tuple[str, str]]) -> None:
-    """Record every `var.field` a condition tests (truthiness, `is None`, `==`, `not`, and/or)."""
+def _tested(
+    node: ast.expr,
+    guarded: set[tuple[str, str]],
+    aliases: dict[str, tuple[str, str]] | None = None,
+) -> None:
+    """Record every `var.field` a condition tests (truthiness, `is None`, `==`, `not`, and/or),
+    directly or through a local alias of the field."""
     if isinstance(node, ast.BoolOp):
         for value in node.values:
-            _tested(value, guarded)
+            _tested(value, guarded, aliases)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        _tested(node.operand, guarded)
+        _tested(node.operand, guarded, aliases)
     elif isinstance(node, ast.Compare):
         for operand in (node.left, *node.comparators):
-            ref = _field_ref(operand)
-            if ref is not None:
-                guarded.add(ref)
+            _tested_operand(operand, guarded, aliases)
     else:
-        ref = _field_ref(node)
-        if ref is not None:
-            guarded.add(ref)
+        _tested_operand(node, guarded, aliases)
+
+
+def _tested_operand(
+    node: ast.expr, guarded: set[tuple[str, str]], aliases: dict[str, tuple[str, str]] | None
+) -> None:
+    ref = _field_ref(node)
+    if ref is None and aliases and isinstance(node, ast.Name):
+        ref = aliases.get(node.id)
+    if ref is not None:
+        guarded.add(ref)
+
+
+_SINGLE_TARGET = (
+    ast.AnnAssign,
+    ast.AugAssign,
+    ast.NamedExpr,
+    ast.For,
+    ast.AsyncFor,
+    ast.comprehension,
+)
+
+
+def _field_aliases(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[str, str]]:
+    """Locals assigned once from a field, `company = payload.company` -> {company: (payload,
+    company)}: using the local is using the field."""
+    found: dict[str, tuple[str, str]] = {}
+    assigned: dict[str, int] = {}
+    for node in ast.walk(function):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, _SINGLE_TARGET):
+            targets = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in node.items if item.optional_vars]
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    assigned[name.id] = assigned.get(name.id, 0) + 1
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            ref = _field_ref(node.value)
+            if ref is not None:
+                found[node.targets[0].id] = ref
+    return {name: ref for name, ref in found.items() if assigned.get(name) == 1}
 
 
 def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionUses:
     derefs: list[tuple[str, str, int]] = []
     guarded: set[tuple[str, str]] = set()
+    aliases = _field_aliases(function)
+
+    def ref_of(node: ast.expr) -> tuple[str, str] | None:
+        if isinstance(node, ast.Name):
+            return aliases.get(node.id)
+        return _field_ref(node)
+
     for node in ast.walk(function):
         if isinstance(node, (ast.Attribute, ast.Subscript)):
-            ref = _field_ref(node.value)
+            ref = ref_of(node.value)
             if ref is not None:
                 derefs.append((ref[0], ref[1], node.lineno))
         elif isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
-            _tested(node.test, guarded)
+            _tested(node.test, guarded, aliases)
         elif isinstance(node, ast.comprehension):
             for condition in node.ifs:
-                _tested(condition, guarded)
+                _tested(condition, guarded, aliases)
         elif isinstance(node, (ast.BoolOp, ast.Compare)):
             # `x.f or default`, `x.f and x.f.g`, `x.f is None` anywhere (also in returns)
-            _tested(node, guarded)
-    return FunctionUses(tuple(derefs), frozenset(guarded), _returned_names(function))
+            _tested(node, guarded, aliases)
+    names, rows = _returned_names(function)
+    return FunctionUses(tuple(derefs), frozenset(guarded), names, rows)
 
 
 ReturnedNames = tuple[tuple[str, int], ...]
 
+# Calls that load rows of the class given as their first argument.
+_ROW_LOADERS = frozenset({"select", "get", "query", "get_one", "get_or_404"})
+# Methods between the loader and the returned value that still yield the rows themselves.
+_ROW_METHODS = frozenset(
+    {
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+        "scalars",
+        "unique",
+        "exec",
+        "execute",
+        "where",
+        "filter",
+        "filter_by",
+        "order_by",
+        "limit",
+        "offset",
+        "options",
+        "join",
+        "distinct",
+    }
+)
 
-def _returned_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedNames:
-    """`return name` statements of the function itself (not of functions nested in it)."""
+
+def _loaded_class(node: ast.expr, depth: int = 0) -> str:
+    """The dotted class name whose rows a returned expression is, "" when not that shape."""
+    if depth > 12:
+        return ""
+    if isinstance(node, ast.Await):
+        return _loaded_class(node.value, depth + 1)
+    if not isinstance(node, ast.Call):
+        return ""
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else _last(node.func)
+    if name in _ROW_LOADERS and node.args and _dotted(node.args[0]):
+        first = _dotted(node.args[0])
+        if first[:1].isupper() or "." in first:
+            return first
+    if name not in _ROW_METHODS:
+        return ""
+    # `session.exec(select(User))`: the rows come from the argument
+    if node.args and (found := _loaded_class(node.args[0], depth + 1)):
+        return found
+    if isinstance(node.func, ast.Attribute):
+        return _loaded_class(node.func.value, depth + 1)
+    return ""
+
+
+def _returned_names(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> tuple[ReturnedNames, ReturnedNames]:
+    """`return name` statements of the function itself (not of functions nested in it), and
+    `return <query of rows of a class>` statements."""
     found: list[tuple[str, int]] = []
+    rows: list[tuple[str, int]] = []
     stack: list[ast.stmt] = list(reversed(function.body))
     while stack:
         node = stack.pop()
@@ -316,11 +436,15 @@ def _returned_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Returne
             continue
         if isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
             found.append((node.value.id, node.lineno))
+        elif isinstance(node, ast.Return) and node.value is not None:
+            loaded = _loaded_class(node.value)
+            if loaded:
+                rows.append((loaded, node.lineno))
         for name in ("body", "orelse", "finalbody", "handlers", "cases"):
             children = getattr(node, name, None)
             if children:
                 stack.extend(reversed(children))
-    return tuple(found)
+    return tuple(found), tuple(rows)
 
 
 def _field_deref_of(expr: Expr, params: frozenset[str], depth: int = 0) -> bool:
@@ -351,7 +475,23 @@ def _dereferences_parameter_fields(fs: FunctionSummary) -> bool:
         return False
     if any(_field_deref_of(site.call, params) for site in fs.calls):
         return True
-    return any(_field_deref_of(value, params) for values in fs.assigns.values() for value in values)
+    return any(
+        _field_deref_of(value, params) or _is_field_of(value, params)
+        for values in fs.assigns.values()
+        for value in values
+    )
+
+
+def _is_field_of(expr: Expr, params: frozenset[str]) -> bool:
+    """`param.field` itself (assigned to a local that may be dereferenced later)."""
+    return (
+        isinstance(expr, tuple)
+        and len(expr) == 3
+        and expr[0] == "attr"
+        and isinstance(expr[1], tuple)
+        and expr[1][:1] == ("name",)
+        and expr[1][1] in params
+    )
 
 
 @fact_extractor("attribute_uses")
@@ -360,13 +500,14 @@ def attribute_uses(tree: ast.Module, summary: ModuleSummary) -> dict[str, Functi
 
     Only functions whose summary shows a `param.field.x` use are walked in full (the others
     have nothing for PYD-LOOSE-OPTIONAL); decorated functions (routes) get their `return name`
-    lines from a statement-only pass."""
+    lines from a statement-only pass (so do functions that return something: routes registered
+    with ``add_api_route`` have no decorator)."""
     wanted: dict[tuple[int, str], tuple[str, bool]] = {}
     for qualname, fs in summary.functions.items():
         if fs.is_module_body or qualname.rpartition(".")[2].startswith("<lambda>"):
             continue
         full = _dereferences_parameter_fields(fs)
-        if full or fs.decorators:
+        if full or fs.decorators or fs.return_values:
             wanted[(fs.line, fs.name)] = (qualname, full)
     if not wanted:
         return None
@@ -381,7 +522,7 @@ def attribute_uses(tree: ast.Module, summary: ModuleSummary) -> dict[str, Functi
         if full:
             found[qualname] = _function_uses(node)
         else:
-            returns = _returned_names(node)
-            if returns:
-                found[qualname] = FunctionUses((), frozenset(), returns)
+            returns, rows = _returned_names(node)
+            if returns or rows:
+                found[qualname] = FunctionUses((), frozenset(), returns, rows)
     return found or None
