@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from scanners.detectors.base import make_call_finding, render
 from scanners.detectors.registry import detector
@@ -103,6 +103,30 @@ COROUTINE_METHODS: dict[str, frozenset[str]] = {
         }
     ),
 }
+# Starlette's request, upload and websocket objects (as FastAPI re-exports them too).
+_REQUEST_METHODS = frozenset({"json", "body", "form", "is_disconnected", "close"})
+_UPLOAD_METHODS = frozenset({"read", "write", "seek", "close"})
+_WEBSOCKET_METHODS = frozenset(
+    {
+        "accept",
+        "close",
+        "receive",
+        "send",
+        "receive_text",
+        "receive_bytes",
+        "receive_json",
+        "send_text",
+        "send_bytes",
+        "send_json",
+        "send_denial_response",
+    }
+)
+for _module in ("fastapi", "fastapi.requests", "starlette.requests"):
+    COROUTINE_METHODS[f"{_module}.Request"] = _REQUEST_METHODS
+for _module in ("fastapi", "fastapi.datastructures", "starlette.datastructures"):
+    COROUTINE_METHODS[f"{_module}.UploadFile"] = _UPLOAD_METHODS
+for _module in ("fastapi", "fastapi.websockets", "starlette.websockets"):
+    COROUTINE_METHODS[f"{_module}.WebSocket"] = _WEBSOCKET_METHODS
 COROUTINE_FUNCTIONS = frozenset(
     {
         "asyncio.sleep",
@@ -182,21 +206,23 @@ def _returned_as_is(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
         current = parent
 
 
-def _only_returned(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, parents: dict[ast.AST, ast.AST], name: str
+def _only_lost(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    name: str,
+    lost: Callable[[ast.Name], bool],
 ) -> bool:
-    """Is every read of ``name`` in the function's own scope the (part of the) return value,
-    never awaited, passed to a call or stored elsewhere?"""
+    """Does every read of ``name`` in the function's own scope lose the coroutine (``lost``)?
+    A read in a nested function or lambda may await it there."""
     reads = 0
     stack: list[ast.AST] = list(ast.iter_child_nodes(function))
     while stack:
         node = stack.pop()
         if isinstance(node, _SCOPES):
             if any(isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(node)):
-                return False  # a closure may await it
+                return False
             continue
         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            if not _returned_as_is(node, parents):
+            if not lost(node):
                 return False
             reads += 1
         stack.extend(ast.iter_child_nodes(node))
@@ -229,21 +255,32 @@ def _call_node(function: ast.AST, site: CallSite) -> ast.Call | None:
 
 
 def _returned_unawaited(project: Project, info: FunctionInfo, site: CallSite) -> str:
-    """An `async def` that hands the coroutine back to its caller inside its return value:
-    through a variable (`rows = repo.latest()` ... `return rows`) or a display
-    (`return {"rows": repo.latest()}`). A route's return value is serialized, never awaited,
-    and a helper's caller awaits the helper, not what it returns."""
-    if not info.summary.is_async:
-        return ""
+    """A coroutine kept in a variable or a display that is never awaited: an `async def` hands
+    it back inside its return value (`rows = repo.latest()` ... `return {"rows": rows}`: a
+    route's return value is serialized, a helper's caller awaits the helper, not what it
+    returns), or it only reaches built-ins (`str(data)`, `len(rows)`)."""
     found = _function_node(project, info)
     if found is None:
         return ""
     function, parents = found
+    is_async = info.summary.is_async
+
+    def lost(node: ast.AST) -> bool:
+        if is_async and _returned_as_is(node, parents):
+            return True
+        parent = parents.get(node)
+        return (
+            isinstance(parent, ast.Call)
+            and node in parent.args
+            and isinstance(parent.func, ast.Name)
+            and _is_builtin(project, info, parent.func.id)
+        )
+
     if site.usage == USAGE_ASSIGN and site.target:
-        if _only_returned(function, parents, site.target):
-            return f"it is assigned to {site.target!r}, which is returned unawaited"
+        if _only_lost(function, site.target, lost):
+            return f"it is assigned to {site.target!r}, which is never awaited"
         return ""
-    if site.usage == USAGE_ELEMENT:
+    if site.usage == USAGE_ELEMENT and is_async:
         call = _call_node(function, site)
         if call is None:
             return ""
@@ -256,12 +293,15 @@ def _returned_unawaited(project: Project, info: FunctionInfo, site: CallSite) ->
             isinstance(holder, ast.Assign)
             and len(holder.targets) == 1
             and isinstance(holder.targets[0], ast.Name)
-            and _only_returned(function, parents, holder.targets[0].id)
+            and _only_lost(function, holder.targets[0].id, lost)
         ):
-            return (
-                f"it is stored in {holder.targets[0].id!r}, which is returned without awaiting it"
-            )
+            return f"it is stored in {holder.targets[0].id!r}, which is never awaited"
     return ""
+
+
+def _is_builtin(project: Project, info: FunctionInfo, name: str) -> bool:
+    callee = project.resolve(info, ("name", name))
+    return callee is not None and callee[0] == "ext" and str(callee[1]).startswith("builtins.")
 
 
 def _dropped(project: Project, info: FunctionInfo, site: CallSite) -> str:
@@ -293,10 +333,12 @@ def missing_await(project: Project) -> Iterator[Finding]:
     ## What it does
     Finds calls of coroutine functions whose coroutine is never awaited: the project's own
     `async def` functions (from any module), `AsyncSession` methods (`commit`, `execute`,
-    `flush`, `refresh`, ...), `httpx.AsyncClient`/`aiohttp` requests and `asyncio.sleep`. A call
+    `flush`, `refresh`, ...), `httpx.AsyncClient`/`aiohttp` requests, `asyncio.sleep` and
+    Starlette's `Request.json/body/form`, `UploadFile.read/write` and `WebSocket` I/O. A call
     counts when its result is dropped, used as a value, returned from an `async def` (directly,
     through a variable or inside a list/dict it returns), or assigned to a variable that is
-    never awaited or passed on. Coroutines handed to
+    never awaited or passed on (handing it to a built-in such as `str()` or `len()` does not
+    count as passing it on). Coroutines handed to
     `asyncio.create_task`, `gather`, `BackgroundTasks` or another call are not reported.
 
     ## Why is this bad?
