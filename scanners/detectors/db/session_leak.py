@@ -10,6 +10,7 @@ from scanners.findings import Finding
 from scanners.project.facts.sqlalchemy import SessionFacts
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.orm_models import is_migration_module
+from scanners.project.resolve import fid_of
 from scanners.project.summary import MODULE_BODY, ModuleSummary
 
 CATEGORY = "DB-SESSION-LEAK"
@@ -48,9 +49,13 @@ def session_leak(project: Project) -> Iterator[Finding]:
     `sqlite3.connect(...)` and other DB-API drivers) assigned inside a function with no `with` /
     `async with`, no `try/finally` close, no `contextlib.closing` and not returned to the caller;
     generator dependencies that close their session after `yield` without `finally`;
-    `sessionmaker`/`async_sessionmaker`/engines built inside a route handler (on every
-    request); and a session injected with `Depends(...)` handed to `BackgroundTasks.add_task`
-    (the dependency closes it before the task runs). Tests, scripts and migrations are skipped.
+    dependencies that `return` a new session (nothing closes it); `request.state.<name>` sessions
+    of a middleware closed without `finally`; `engine.connect()` results left open;
+    `sessionmaker`/`async_sessionmaker`/engines built inside a route handler or in a dependency
+    or helper a request reaches (on every request; not when cached with `@lru_cache` or kept in
+    a `global`/attribute); and a session injected with `Depends(...)` handed to
+    `BackgroundTasks.add_task` (the dependency closes it before the task runs). Tests, scripts
+    and migrations are skipped.
 
     ## Why is this bad?
     An exception between open and close leaks the connection: the pool runs dry and every
@@ -127,6 +132,25 @@ def session_leak(project: Project) -> Iterator[Finding]:
                     "level or in the lifespan"
                 ),
             )
+        for name, opener, line, col, has_arguments in facts.wrappers:
+            if not project.is_dependency(fid_of(module_name, name)):
+                continue
+            if not _opens_session(project, summary, opener, facts_by_module):
+                continue
+            if not has_arguments and _session_class(summary, opener):
+                continue  # a bare `Session()` is bound to nothing: it never connects
+            yield make_finding(
+                project,
+                enclosing_function(summary, line),
+                rule_id=RULE_ID,
+                category_id=CATEGORY,
+                line=line,
+                col=col,
+                message=(
+                    f"dependency `{name}` returns `{opener}()` instead of yielding it: FastAPI "
+                    "never closes a returned session; `yield` it inside `try/finally`"
+                ),
+            )
         for handoff in facts.background_sessions:
             info = enclosing_function(summary, handoff.line)
             yield make_finding(
@@ -200,7 +224,7 @@ def _opens_session(
     if not rest and head in own.factories:
         return True
     if not rest and depth < 3:
-        wrapped = dict(own.wrappers).get(head)
+        wrapped = _wrapped(own, head)
         if wrapped is not None and wrapped != opener:
             return _opens_session(project, summary, wrapped, facts_by_module, depth + 1)
     binding = summary.imports.get(head)
@@ -216,10 +240,23 @@ def _opens_session(
     facts = facts_by_module.get(module, _EMPTY)
     if name in facts.factories:
         return True
-    wrapped = dict(facts.wrappers).get(name)
+    wrapped = _wrapped(facts, name)
     if wrapped is None or depth >= 3:
         return False
     return _opens_session(project, project.modules[module], wrapped, facts_by_module, depth + 1)
+
+
+def _session_class(summary: ModuleSummary, opener: str) -> bool:
+    head, _, rest = opener.partition(".")
+    binding = summary.imports.get(head)
+    if binding is None:
+        return False
+    return (f"{binding.target}.{rest}" if rest else binding.target) in SESSION_CLASSES
+
+
+def _wrapped(facts: SessionFacts, function: str) -> str | None:
+    """The opener ``function`` returns, if it is one of the module's wrappers."""
+    return next((opener for name, opener, *_ in facts.wrappers if name == function), None)
 
 
 def _is_engine(

@@ -11,7 +11,9 @@
 - ``engines``: module-level names bound to ``create_engine(...)``/``create_async_engine(...)``
   (their ``connect()``/``raw_connection()`` opens a connection);
 - ``wrappers``: module-level functions that return what a call opens (``return SessionLocal()``),
-  with the opener's dotted text: calling one opens a session too;
+  with the opener's dotted text: calling one opens a session too (and used as a dependency,
+  nothing ever closes it); a module-level name bound to a call of a local function returning
+  ``sessionmaker(...)`` is a factory too;
 - ``openings`` also covers ``request.state.<name> = <opener>(...)`` (a middleware or route parks
   the session on the request) and ``<engine>.connect()`` / ``raw_connection()``;
 - ``per_request``: ``sessionmaker``/``async_sessionmaker``/``create_engine``/
@@ -96,7 +98,8 @@ class SessionFacts:
     per_request: tuple[PerRequestBuild, ...]
     background_sessions: tuple[BackgroundSession, ...]
     engines: frozenset[str] = frozenset()
-    wrappers: tuple[tuple[str, str], ...] = ()  # (function name, opener it returns)
+    # (function name, opener it returns, line, col of the returned call, called with arguments)
+    wrappers: tuple[tuple[str, str, int, int, bool], ...] = ()
 
 
 def dotted(node: ast.expr) -> str:
@@ -361,12 +364,21 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
         return None
     factories: set[str] = set()
     engines: set[str] = set()
-    wrappers: list[tuple[str, str]] = []
+    wrappers: list[tuple[str, str, int, int, bool]] = []
     for statement in tree.body:
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-            opener = _returned_opener(statement)
-            if opener:
-                wrappers.append((statement.name, opener))
+            returned = _returned_opener(statement)
+            if returned is not None:
+                wrappers.append(
+                    (
+                        statement.name,
+                        dotted(returned.func),
+                        *_position(returned),
+                        bool(returned.args or returned.keywords),
+                    )
+                )
+    builders = {name for name, opener, *_ in wrappers if _last(opener) in FACTORY_CALLS}
+    for statement in tree.body:
         if not (
             isinstance(statement, ast.Assign | ast.AnnAssign)
             and isinstance(statement.value, ast.Call)
@@ -375,7 +387,7 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
         called = _last(dotted(statement.value.func))
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         names = {target.id for target in targets if isinstance(target, ast.Name)}
-        if called in FACTORY_CALLS:
+        if called in FACTORY_CALLS or called in builders:
             factories.update(names)
         elif called in ENGINE_CALLS:
             engines.update(names)
@@ -397,19 +409,23 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     )
 
 
-def _returned_opener(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    """``def new_session(): return SessionLocal()``: the dotted text of the call a plain
-    (non-generator, uncached) function returns as is, else ``""``."""
+def _position(call: ast.Call) -> tuple[int, int]:
+    return call.lineno, call.col_offset + 1
+
+
+def _returned_opener(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Call | None:
+    """``def new_session(): return SessionLocal()``: the call a plain (non-generator, uncached)
+    function returns as is, else None."""
     if _is_cached(function):
-        return ""
+        return None
     nodes = _own_nodes(function)
     if any(isinstance(node, ast.Yield | ast.YieldFrom) for node in nodes):
-        return ""
+        return None
     returned = [node.value for node in nodes if isinstance(node, ast.Return) and node.value]
     if len(returned) != 1:
-        return ""
+        return None
     call = _opening_call(returned[0])
-    return dotted(call.func) if call is not None else ""
+    return call if call is not None and dotted(call.func) else None
 
 
 # -- queries and lazy loads inside loops (DB-N-PLUS-ONE) ------------------------------------------
