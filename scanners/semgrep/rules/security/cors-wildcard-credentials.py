@@ -39,3 +39,24 @@ async def ping() -> dict:
 # ok: cors-wildcard-credentials
 def ping_sync() -> dict:
     return {}
+
+
+ALLOWED_ORIGINS = ["*"]
+EXPLICIT_ORIGINS = ["https://shop.example", "https://admin.shop.example"]
+
+app.add_middleware(
+    CORSMiddleware,
+    # ruleid: cors-wildcard-credentials
+    allow_origins=ALLOWED_ORIGINS,
+    allow_credentials=True,
+)
+
+app.add_middleware(
+    CORSMiddleware,
+    # ok: cors-wildcard-credentials
+    allow_origins=EXPLICIT_ORIGINS,
+    allow_credentials=True,
+)
+
+# ok: cors-wildcard-credentials
+app.add_middleware(CORSMiddleware, allow_origins=ALLOWED_ORIGINS, allow_credentials=False)

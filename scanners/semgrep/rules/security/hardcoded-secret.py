@@ -1,7 +1,9 @@
 import enum
 import os
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
 app = FastAPI()
@@ -54,3 +56,20 @@ def cache_entry_sync(city: str) -> dict:
     # ok: hardcoded-secret
     token_type = "bearer-token"
     return {"type": token_type}
+
+
+class SigningSettings(BaseSettings):
+    # ruleid: hardcoded-secret
+    webhook_signing_secret: SecretStr = Field(default=SecretStr("whsec_9a8b7c6d5e4f3a2b1c0d"))
+    # ruleid: hardcoded-secret
+    stripe_api_key: SecretStr = SecretStr("sk_live_51HqLyjWDarjtT1zdp7dcQ9")
+    # ok: hardcoded-secret
+    smtp_password: SecretStr = Field(default_factory=lambda: SecretStr(os.environ["SMTP_PASSWORD"]))
+
+
+@dataclass(frozen=True)
+class Config:
+    # ruleid: hardcoded-secret
+    hmac_secret: str = field(default="f3a9c2e17b5d48e6a0c4b2d9e8f71a35")
+    # ok: hardcoded-secret
+    ingest_token: str = field(default_factory=lambda: os.environ.get("INGEST_TOKEN", ""))

@@ -46,6 +46,23 @@ def webhook(signature: str = Header()) -> dict:
     return {"ok": authentic and safe and not missing and not unset and not legacy}
 
 
+@app.post("/signed")
+async def signed(x_signature: str = Header()) -> dict:
+    # ruleid: secret-compared-with-eq
+    if x_signature == settings.webhook_secret.get_secret_value():
+        return {"ok": True}
+    expected = settings.webhook_secret
+    # ruleid: secret-compared-with-eq
+    if x_signature != expected:
+        raise HTTPException(status_code=403)
+    # ok: secret-compared-with-eq
+    if not hmac.compare_digest(x_signature, expected):
+        raise HTTPException(status_code=403)
+    kind = "webhook"
+    # ok: secret-compared-with-eq
+    return {"ok": kind == "webhook"}
+
+
 class TokenKind(enum.StrEnum):
     client_secret = "client_secret"
 
