@@ -348,6 +348,15 @@ class _Extractor:
         ):
             self.scope.summary.self_assigns.setdefault(target.attr, []).append(encoded)
         else:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Attribute)
+                and target.value.attr == "state"
+            ):
+                # `app.state.http = httpx.AsyncClient(...)`: read back as `request.app.state.http`.
+                self.module.state_assigns.setdefault(target.attr, []).append(
+                    (self.scope.summary.qualname, self.encode(target.value.value), encoded)
+                )
             self.expr(target, USAGE_VALUE)
 
     def stmt(self, node: ast.stmt) -> None:

@@ -26,6 +26,7 @@ from scanners.project.knowledge import (
     BINOP_TYPES,
     DEPENDS_CALLEES,
     FACTORY_RETURNS,
+    FASTAPI_APP_TYPES,
     INSTANCE_CALL_RETURNS,
     METHOD_RETURNS,
     SUBSCRIPT_TYPES,
@@ -44,6 +45,21 @@ from scanners.project.summary import (
 Value = tuple[Any, ...]
 _BUILTINS = frozenset(dir(builtins))
 _MAX_RESOLVE_DEPTH = 12
+
+
+# `app.state` and the connections that lead to their app (`request.app`, `websocket.app`).
+APP_STATE_TYPE = "starlette.datastructures.State"
+_CONNECTION_TYPES = frozenset(
+    {
+        "fastapi.Request",
+        "fastapi.requests.Request",
+        "starlette.requests.Request",
+        "starlette.requests.HTTPConnection",
+        "fastapi.WebSocket",
+        "fastapi.websockets.WebSocket",
+        "starlette.websockets.WebSocket",
+    }
+)
 
 
 def fid_of(module: str, qualname: str) -> str:
@@ -80,6 +96,7 @@ class Resolver:
         # third-party top-level name (`subprocess`) would otherwise read as unknown.
         self._dotted_cache: dict[tuple[str, str], Value | None] = {}
         self._attr_type_cache: dict[tuple[str, str], Value | None] = {}
+        self._state_cache: dict[tuple[str], Value | None] = {}
         self._returns_cache: dict[tuple[str, str, str], Value | None] = {}
         self._mro_cache: dict[str, list[Value]] = {}
         self._in_progress: set[tuple[str, ...]] = set()
@@ -529,12 +546,37 @@ class Resolver:
             if ":" in type_name:
                 member = self.instance_attribute(type_name, name)
                 return member
+            if type_name == APP_STATE_TYPE:
+                return self.app_state(name)
+            if name == "app" and type_name in _CONNECTION_TYPES:
+                return ("inst", "fastapi.FastAPI", "")
+            if name == "state" and type_name in FASTAPI_APP_TYPES:
+                return ("inst", APP_STATE_TYPE, "")
             attr_type = ATTRIBUTE_TYPES.get((type_name, name)) or ATTRIBUTE_TYPES.get(
                 (type_name, "*")
             )
             if attr_type is not None:
                 return ("inst", attr_type, "")
             return ("bound", type_name, name)
+        return None
+
+    def app_state(self, name: str) -> Value | None:
+        """What ``app.state.<name>`` holds: the value some module assigns to it (in the lifespan,
+        a startup handler or at import time), read back through ``request.app.state.<name>``."""
+        return self._memo(self._state_cache, (name,), lambda: self._app_state(name))
+
+    def _app_state(self, name: str) -> Value | None:
+        for summary in self.modules.values():
+            for qualname, receiver, value in summary.state_assigns.get(name, ()):
+                fs = summary.functions.get(qualname)
+                if fs is None:
+                    continue
+                owner = self.resolve(summary, fs, receiver)
+                if owner is not None and not (owner[0] == "inst" and owner[1] in FASTAPI_APP_TYPES):
+                    continue  # `request.state.<name>` is per request, not the app's state
+                found = self.resolve(summary, fs, value)
+                if found is not None and found[0] == "inst" and found[1] != "?":
+                    return found
         return None
 
     def class_bases(self, cid: str) -> list[Value]:

@@ -159,6 +159,8 @@ class ModuleSummary:
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     exported: tuple[str, ...] | None = None  # __all__ when it is a literal
     has_main_guard: bool = False  # `if __name__ == "__main__":`
+    # `<receiver>.state.<name> = <value>`: name -> (function qualname, receiver, value).
+    state_assigns: dict[str, list[tuple[str, Expr, Expr]]] = field(default_factory=dict)
     # What ``scanners.project.facts`` extractors found: kind -> picklable value.
     facts: dict[str, Any] = field(default_factory=dict)
     facts_errors: dict[str, str] = field(default_factory=dict)  # kind -> why it failed
