@@ -68,6 +68,25 @@ def n_plus_one(project: Project) -> Iterator[Finding]:
                         "query executed once per row of the query result this loop iterates",
                     )
                 )
+            else:
+                helper = next(
+                    (
+                        (callee, line, col)
+                        for callee, line, col in loop.helper_calls
+                        if _runs_query(project, summary, callee, facts_by_module)
+                    ),
+                    None,
+                )
+                if helper is not None:
+                    callee, line, col = helper
+                    sites.append(
+                        (
+                            line,
+                            col,
+                            f"`{callee}(...)` runs a query once per row of the query result "
+                            "this loop iterates",
+                        )
+                    )
             # Each lazy relationship once per loop, where it is first read.
             seen: set[str] = set()
             for attribute, line, col, on_row in loop.lazy_accesses:
@@ -151,21 +170,33 @@ def _source(
     return own.eager_attributes | source.eager_attributes, source.entity
 
 
+def _runs_query(
+    project: Project, summary: ModuleSummary, call: str, facts_by_module: dict[str, LoopFacts]
+) -> bool:
+    function = _resolve_function(project, summary, call, facts_by_module)
+    return function is not None and function.runs_query
+
+
 def _resolve_function(
     project: Project,
     summary: ModuleSummary,
     call: str,
     facts_by_module: dict[str, LoopFacts],
 ) -> QueryFunction | None:
-    """The project function ``call`` (dotted text written in ``summary``) names, if known."""
+    """The project function or method ``call`` (dotted text written in ``summary``: ``f``,
+    ``crud.f``, ``Repository.method``) names, if known."""
     head, _, rest = call.partition(".")
     binding = summary.imports.get(head)
     if binding is None:
         local = facts_by_module.get(summary.module)
         return local.functions.get(call) if local is not None else None
     target = f"{binding.target}.{rest}" if rest else binding.target
-    module_name, _, name = target.rpartition(".")
-    module = project.resolver.find_module(module_name, summary.module) if module_name else None
-    if module is None or module not in facts_by_module:
-        return None
-    return facts_by_module[module].functions.get(name)
+    parts = target.split(".")
+    # The module is a prefix of the target, the rest a qualname (``pkg.repos.Repo.method``).
+    for split in range(len(parts) - 1, max(len(parts) - 3, 0), -1):
+        module = project.resolver.find_module(".".join(parts[:split]), summary.module)
+        if module is not None and module in facts_by_module:
+            found = facts_by_module[module].functions.get(".".join(parts[split:]))
+            if found is not None:
+                return found
+    return None

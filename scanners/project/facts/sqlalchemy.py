@@ -457,6 +457,10 @@ class LoopFact:
     # reached from it through an attribute (``for item in order.items``; row = False).
     lazy_accesses: tuple[tuple[str, int, int, bool], ...]
     entity: str = ""  # class name of the queried entity (``select(Order)``), "" if unknown
+    # Calls in the body handed the session, or methods of an object built here
+    # (``count_open(db, row.id)``, ``repo.count(row.id)``): (callee text, line, col); the
+    # detector reports those that run a query.
+    helper_calls: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +468,7 @@ class QueryFunction:
     returns_query: bool  # returns rows of a query it runs
     eager_attributes: frozenset[str]  # relationships it loads with selectinload/joinedload
     entity: str = ""  # class name of the entity whose rows it returns, "" if unknown
+    runs_query: bool = False  # executes a query on a session it is handed or holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,6 +660,44 @@ def _loops_of(
     def from_query(expression: ast.expr) -> bool:
         return _is_rows(expression, receivers, query_names)
 
+    # ``repo = CustomerRepository(db)``: calls on ``repo`` are calls of the class's methods.
+    instances = {
+        target.id: dotted(assignment.value.func)
+        for assignment in assignments
+        if isinstance(assignment.value, ast.Call)
+        and _last(dotted(assignment.value.func))[:1].isupper()
+        for target in assignment.targets
+        if isinstance(target, ast.Name)
+    }
+
+    def callee_text(call: ast.Call) -> str:
+        head, _, rest = dotted(call.func).partition(".")
+        if rest and head in instances:
+            return f"{instances[head]}.{rest}"
+        return dotted(call.func)
+
+    def source_of(expression: ast.expr) -> str:
+        """``f(...)``, ``await f(...)``, ``list(f(...))``: the callee whose result is iterated."""
+        while (
+            isinstance(expression, ast.Call)
+            and isinstance(expression.func, ast.Name)
+            and expression.func.id in {"list", "tuple", "enumerate", "sorted"}
+            and expression.args
+        ):
+            expression = expression.args[0]
+        if isinstance(expression, ast.Await):
+            expression = expression.value
+        return callee_text(expression) if isinstance(expression, ast.Call) else ""
+
+    # ``customers = await crud.newest(db)``: names bound to what a call returns.
+    call_names = {
+        target.id: source
+        for assignment in assignments
+        if (source := source_of(assignment.value))
+        for target in assignment.targets
+        if isinstance(target, ast.Name)
+    }
+
     for node in nodes:
         if isinstance(node, ast.For | ast.AsyncFor):
             headers: list[tuple[ast.expr, ast.expr, list[ast.AST]]] = [
@@ -674,18 +717,9 @@ def _loops_of(
             source_is_query = from_query(iterable)
             source_call = ""
             if not source_is_query:
-                call = iterable
-                while (
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Name)
-                    and call.func.id in {"list", "tuple", "enumerate", "sorted"}
-                    and call.args
-                ):
-                    call = call.args[0]
-                if isinstance(call, ast.Await):
-                    call = call.value
-                if isinstance(call, ast.Call):
-                    source_call = dotted(call.func)
+                source_call = source_of(iterable)
+                if not source_call and isinstance(iterable, ast.Name):
+                    source_call = call_names.get(iterable.id, "")
             if not (source_is_query or source_call):
                 continue
             names = _target_names(target)
@@ -693,16 +727,15 @@ def _loops_of(
             reached = _reached_names(inner, names)
             query_calls = [part for part in inner if _is_query_call(part, receivers)]
             first = min(query_calls, key=lambda part: getattr(part, "lineno", 0), default=None)
-            lazy = tuple(
-                sorted(
-                    (part.attr, part.lineno, part.col_offset + 1, part.value.id in names)
-                    for part in inner
-                    if isinstance(part, ast.Attribute)
-                    and isinstance(part.value, ast.Name)
-                    and (part.value.id in names or part.value.id in reached)
-                )
+            lazy = tuple(sorted(_row_attributes(inner, names, reached)))
+            helpers = tuple(
+                (callee_text(part), part.lineno, part.col_offset + 1)
+                for part in inner
+                if isinstance(part, ast.Call)
+                and not _is_query_call(part, receivers)
+                and _hands_session(part, receivers, instances)
             )
-            if first is None and not lazy:
+            if first is None and not lazy and not helpers:
                 continue
             loops.append(
                 LoopFact(
@@ -713,7 +746,11 @@ def _loops_of(
                     getattr(first, "lineno", 0),
                     getattr(first, "col_offset", -1) + 1,
                     lazy,
-                    _entity(iterable, entities) if source_is_query else "",
+                    # Tuple targets (``for order, customer in ...``) mix entities.
+                    _entity(iterable, entities)
+                    if source_is_query and isinstance(target, ast.Name)
+                    else "",
+                    helpers,
                 )
             )
     returned = [
@@ -722,7 +759,33 @@ def _loops_of(
         if isinstance(node, ast.Return) and node.value is not None and from_query(node.value)
     ]
     entity = _entity(returned[0], entities) if returned else ""
-    return QueryFunction(bool(returned), frozenset(_eager_attributes(nodes)), entity)
+    runs_query = any(_is_query_call(node, receivers) for node in nodes)
+    return QueryFunction(bool(returned), frozenset(_eager_attributes(nodes)), entity, runs_query)
+
+
+def _row_attributes(
+    inner: list[ast.AST], rows: set[str], reached: set[str]
+) -> Iterator[tuple[str, int, int, bool]]:
+    """Attributes read on the rows or on objects reached from them: ``row.customer``, and the
+    explicit async lazy load ``await row.awaitable_attrs.customer``."""
+    for part in inner:
+        if not isinstance(part, ast.Attribute):
+            continue
+        value = part.value
+        if isinstance(value, ast.Attribute) and value.attr == "awaitable_attrs":
+            value = value.value
+        if isinstance(value, ast.Name) and (value.id in rows or value.id in reached):
+            yield part.attr, part.lineno, part.col_offset + 1, value.id in rows
+
+
+def _hands_session(call: ast.Call, receivers: set[str], instances: dict[str, str]) -> bool:
+    """A call given the session (``count_open(db, row.id)``) or a method of an object built in
+    the function (``repo.count(row.id)``, ``repo = Repository(db)``)."""
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    if any(dotted(argument) in receivers for argument in arguments):
+        return True
+    func = call.func
+    return isinstance(func, ast.Attribute) and dotted(func.value) in instances
 
 
 def _reached_names(inner: list[ast.AST], rows: set[str]) -> set[str]:
