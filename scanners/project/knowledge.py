@@ -116,6 +116,9 @@ METHOD_RETURNS: dict[tuple[str, str], str] = {
     ("sqlalchemy.engine.Engine", "raw_connection"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.ext.asyncio.AsyncEngine", "connect"): "sqlalchemy.ext.asyncio.AsyncConnection",
     ("sqlalchemy.ext.asyncio.AsyncEngine", "begin"): "sqlalchemy.ext.asyncio.AsyncConnection",
+    # `with SessionLocal.begin() as session:` (a session with a transaction, committed on exit)
+    ("sqlalchemy.orm.sessionmaker", "begin"): "sqlalchemy.orm.Session",
+    ("sqlalchemy.ext.asyncio.async_sessionmaker", "begin"): "sqlalchemy.ext.asyncio.AsyncSession",
     ("sqlite3.Connection", "cursor"): "sqlite3.Cursor",
     ("sqlite3.Connection", "execute"): "sqlite3.Cursor",
     ("psycopg2.connection", "cursor"): "psycopg2.cursor",

@@ -136,6 +136,11 @@ COROUTINE_FUNCTIONS = frozenset(
         "asyncio.create_subprocess_exec",
         "asyncio.create_subprocess_shell",
         "anyio.sleep",
+        # Hand-offs to a thread are coroutines too: without `await` the job never runs.
+        "asyncio.to_thread",
+        "starlette.concurrency.run_in_threadpool",
+        "fastapi.concurrency.run_in_threadpool",
+        "anyio.to_thread.run_sync",
     }
 )
 
@@ -334,7 +339,8 @@ def missing_await(project: Project) -> Iterator[Finding]:
     Finds calls of coroutine functions whose coroutine is never awaited: the project's own
     `async def` functions (from any module), `AsyncSession` methods (`commit`, `execute`,
     `flush`, `refresh`, ...), `httpx.AsyncClient`/`aiohttp` requests, `asyncio.sleep` and
-    Starlette's `Request.json/body/form`, `UploadFile.read/write` and `WebSocket` I/O. A call
+    Starlette's `Request.json/body/form`, `UploadFile.read/write` and `WebSocket` I/O, and the
+    thread hand-offs `asyncio.to_thread`/`run_in_threadpool` (the job never runs). A call
     counts when its result is dropped, used as a value, returned from an `async def` (directly,
     through a variable or inside a list/dict it returns), or assigned to a variable that is
     never awaited or passed on (handing it to a built-in such as `str()` or `len()` does not
