@@ -35,7 +35,9 @@ def column_uses(tree: ast.Module, summary: ModuleSummary) -> tuple[ColumnUse, ..
     if not _may_query(summary):
         return None
     uses: list[ColumnUse] = []
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    queries = _query_names(nodes)
+    for node in nodes:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         method = node.func.attr
@@ -43,7 +45,7 @@ def column_uses(tree: ast.Module, summary: ModuleSummary) -> tuple[ColumnUse, ..
             for argument in (*node.args, *(k.value for k in node.keywords)):
                 uses.extend(_attribute_reads(argument, method))
         elif method == FILTER_BY and node.keywords:
-            entity = _query_entity(node.func.value)
+            entity = _query_entity(node.func.value, queries)
             if entity:
                 uses.extend(
                     ColumnUse(entity, k.arg, node.lineno, method)
@@ -74,10 +76,33 @@ def _attribute_reads(node: ast.AST, method: str) -> list[ColumnUse]:
     return found
 
 
-def _query_entity(node: ast.AST) -> str:
+def _query_names(nodes: list[ast.AST]) -> dict[str, str]:
+    """Names bound to a query of one entity in this file (``query = db.query(Order)``, later
+    ``query = query.filter_by(...)``); a name bound to queries of different entities is left out."""
+    found: dict[str, set[str]] = {}
+    assignments = [
+        (node.targets[0].id, node.value)
+        for node in nodes
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ]
+    for _ in range(2):
+        known = {name: min(entities) for name, entities in found.items() if len(entities) == 1}
+        for name, value in assignments:
+            entity = _query_entity(value, known)
+            if entity:
+                found.setdefault(name, set()).add(entity)
+    return {name: min(entities) for name, entities in found.items() if len(entities) == 1}
+
+
+def _query_entity(node: ast.AST, queries: dict[str, str] | None = None) -> str:
     """The first entity of the query a ``filter_by`` refines: walks back the method chain
-    (``select(M).where(...).filter_by``, ``session.query(M).filter_by``)."""
+    (``select(M).where(...).filter_by``, ``session.query(M).filter_by``), through a name bound
+    to a query (``q = db.query(M)`` ... ``q.filter_by``)."""
     current = node
+    if isinstance(current, ast.Await):
+        current = current.value
     while isinstance(current, ast.Call):
         func = current.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -86,6 +111,8 @@ def _query_entity(node: ast.AST) -> str:
         if not isinstance(func, ast.Attribute):
             return ""
         current = func.value
+    if isinstance(current, ast.Name) and queries:
+        return queries.get(current.id, "")
     return ""
 
 
