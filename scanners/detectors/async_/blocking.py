@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from scanners.detectors.async_.infer import infer_callee
 from scanners.detectors.base import make_call_finding, render
 from scanners.findings import Finding, WitnessStep
 from scanners.project.model import FunctionInfo, Project
@@ -369,7 +370,8 @@ def _all_blocking(project: Project) -> list[Finding]:
         resolved = project.resolved_calls(info)
         witness: list[WitnessStep] | None = None
         reach: tuple[str, ...] = ()
-        for site, callee in zip(calls, resolved, strict=True):
+        for site, resolved_callee in zip(calls, resolved, strict=True):
+            callee = infer_callee(project, info, site, resolved_callee)
             blocking = classify(project, info, site, callee)
             if blocking is None:
                 continue

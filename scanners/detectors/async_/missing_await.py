@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
+from scanners.detectors.async_.infer import infer_callee
 from scanners.detectors.base import make_call_finding, render
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
@@ -366,7 +367,8 @@ def missing_await(project: Project) -> Iterator[Finding]:
         await session.commit()
     ```
     """
-    for info, site, callee in project.app_calls():
+    for info, site, resolved in project.app_calls():
+        callee = infer_callee(project, info, site, resolved)
         name = _coroutine_name(project, callee, site)
         if not name:
             continue
