@@ -18,7 +18,8 @@ from scanners.project.summary import MODULE_BODY
 # session tokens, Stripe/OAuth `client_secret`, device push tokens): not sensitive here.
 SENSITIVE_NAME = re.compile(
     r"^(?:password|passwd|hashed_password|password_hash|.*_password|secret|.*_secret|.*_token"
-    r"|api_key|.*_api_key|private_key|.*_private_key|internal_.*)$"
+    r"|api_key|.*_api_key|private_key|.*_private_key|secret_key|.*_secret_key|signing_key"
+    r"|.*_signing_key|encryption_key|.*_encryption_key|internal_.*)$"
 )
 ISSUED_TO_CLIENT_SUFFIXES = (
     "access_token",

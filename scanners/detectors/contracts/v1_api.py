@@ -25,6 +25,7 @@ V1_CLASS_METHODS = {
     "construct": "model_construct",
     "update_forward_refs": "model_rebuild",
     "schema_json": "model_json_schema",
+    "schema": "model_json_schema",
 }
 # Methods that return another instance of the receiver's model.
 _MODEL_RETURNING = frozenset({"copy", "model_copy", "model_validate", "model_validate_json"})

@@ -139,11 +139,13 @@ def _loose_kind(node: ast.expr) -> str:
     if isinstance(node, ast.Subscript):
         outer = _last(node.value)
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if outer in ("dict", "Dict", "Mapping") and len(items) == 2 and _last(items[1]) == "Any":
-            return f"{outer}[{ast.unparse(items[0])}, Any]"
+        if outer in ("dict", "Dict", "Mapping") and len(items) == 2:
+            value = _last(items[1])
+            if value in ("Any", "object"):
+                return f"{outer}[{ast.unparse(items[0])}, {value}]"
         if outer in ("list", "List", "Sequence", "set", "Set") and len(items) == 1:
-            if _last(items[0]) == "Any":
-                return f"{outer}[Any]"
+            if _last(items[0]) in ("Any", "object"):
+                return f"{outer}[{_last(items[0])}]"
             # `list[dict]`, `List[Dict[str, Any]]`: a list of schemaless items
             inner = _loose_kind(items[0])
             if inner:
@@ -161,7 +163,10 @@ def _field(node: ast.AnnAssign, target: str) -> FieldFact:
         shape.bounded |= bool(keywords & STRING_BOUNDS)
     inner_name = _last(inner)
     if isinstance(inner, ast.Call) and _last(inner.func) == "constr":
-        inner_name = "constr"
+        # `constr(max_length=...)` is bounded; `constr(min_length=3)` is a plain `str`
+        keywords = _bound_keywords(inner)
+        shape.field_keywords += tuple(sorted(keywords))
+        inner_name = "constr" if keywords & STRING_BOUNDS else "str"
     names = {n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name)}
     # forward references: list["LineIn"], Optional["Owner"]
     names |= {
@@ -303,6 +308,33 @@ def _tested_operand(
         guarded.add(ref)
 
 
+# Builtins that fail on None: `len(x)`, `sorted(x)`, `", ".join(x)` ...
+_NONE_REJECTING_CALLS = frozenset(
+    {"len", "sorted", "sum", "list", "tuple", "set", "enumerate", "min", "max", "any", "all"}
+)
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+
+
+def _consumed(node: ast.AST) -> list[ast.expr]:
+    """The expressions ``node`` uses in a way that raises on None: `x.attr`, `x[...]`,
+    `for _ in x`, `len(x)`, `sep.join(x)`, `x - y`."""
+    if isinstance(node, (ast.Attribute, ast.Subscript)):
+        return [node.value]
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return [node.iter]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
+        if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+            return []  # "%s" % value formats None fine
+        return [node.left, node.right]
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _NONE_REJECTING_CALLS:
+            return [node.args[0]]
+        if isinstance(func, ast.Attribute) and func.attr == "join":
+            return [node.args[0]]
+    return []
+
+
 _SINGLE_TARGET = (
     ast.AnnAssign,
     ast.AugAssign,
@@ -352,11 +384,11 @@ def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Function
         return _field_ref(node)
 
     for node in ast.walk(function):
-        if isinstance(node, (ast.Attribute, ast.Subscript)):
-            ref = ref_of(node.value)
+        for used in _consumed(node):
+            ref = ref_of(used)
             if ref is not None:
-                derefs.append((ref[0], ref[1], node.lineno))
-        elif isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+                derefs.append((ref[0], ref[1], used.lineno))
+        if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)):
             _tested(node.test, guarded, aliases)
         elif isinstance(node, ast.comprehension):
             for condition in node.ifs:
@@ -436,6 +468,10 @@ def _returned_names(
             continue
         if isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
             found.append((node.value.id, node.lineno))
+        elif isinstance(node, ast.Return) and isinstance(node.value, (ast.Dict, ast.List)):
+            # `return {"ticket": t.id, "agent": agent}`: the object is serialized inside
+            items = node.value.values if isinstance(node.value, ast.Dict) else node.value.elts
+            found += [(item.id, node.lineno) for item in items if isinstance(item, ast.Name)]
         elif isinstance(node, ast.Return) and node.value is not None:
             loaded = _loaded_class(node.value)
             if loaded:
@@ -458,12 +494,21 @@ def _field_deref_of(expr: Expr, params: frozenset[str], depth: int = 0) -> bool:
             return True
         return _field_deref_of(base, params, depth + 1)
     if kind == "call":
+        # `len(param.field)`, `sep.join(param.field)`: the field itself handed to a call
         return (
             _field_deref_of(expr[1], params, depth + 1)
-            or any(_field_deref_of(arg, params, depth + 1) for arg in expr[2])
+            or any(
+                _field_deref_of(arg, params, depth + 1) or _is_field_of(arg, params)
+                for arg in expr[2]
+            )
             or any(_field_deref_of(value, params, depth + 1) for _key, value in expr[3])
         )
-    if kind in ("await", "binop"):
+    if kind == "binop":
+        return any(
+            _field_deref_of(item, params, depth + 1) or _is_field_of(item, params)
+            for item in expr[2:]
+        )
+    if kind == "await":
         return any(_field_deref_of(item, params, depth + 1) for item in expr[1:])
     return False
 
