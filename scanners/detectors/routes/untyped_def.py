@@ -9,7 +9,8 @@ from scanners.detectors.registry import detector
 from scanners.detectors.routes.graph import reachable_from_routes
 from scanners.findings import Finding
 from scanners.project.model import FunctionInfo, Project
-from scanners.project.summary import FunctionSummary
+from scanners.project.pydantic_models import pydantic_models
+from scanners.project.summary import Expr, FunctionSummary
 
 RULE_ID = "untyped-def-reachable-from-route"
 CATEGORY = "TYPE-UNTYPED-DEF"
@@ -55,9 +56,10 @@ def untyped_def_reachable_from_route(project: Project) -> Iterator[Finding]:
 
     ## What it does
     Finds route handlers, their dependencies (however declared: `Depends(f)`, `Depends()` on a
-    class, `Annotated[T, Depends(f)]`, `dependencies=[...]`) and every project function they
-    call, that lack a parameter annotation (the implicit `self`/`cls` excepted) or a return
-    annotation. Tests, scripts, migrations and code no route reaches are not reported.
+    class, `Annotated[T, Depends(f)]`, `dependencies=[...]`), every project function they
+    call, and the validators/serializers of the models routes take or answer with, that lack
+    a parameter annotation (the implicit `self`/`cls` excepted) or a return annotation. Tests,
+    scripts, migrations and code no route reaches are not reported.
 
     ## Why is this bad?
     Unannotated functions are skipped by mypy and pyright: type errors in the code that serves
@@ -75,7 +77,9 @@ def untyped_def_reachable_from_route(project: Project) -> Iterator[Finding]:
         return host.strip().lower()
     ```
     """
-    reached = reachable_from_routes(project)
+    reached = dict(reachable_from_routes(project))
+    for fid, label in _model_hooks(project).items():
+        reached.setdefault(fid, label)
     for fid in sorted(reached):
         info = project.function(fid)
         if info is None or not _is_reportable(project, info):
@@ -97,6 +101,53 @@ def untyped_def_reachable_from_route(project: Project) -> Iterator[Finding]:
             reach=(reached[fid],),
             remediation="Annotate every parameter and the return type.",
         )
+
+
+# Decorators of model methods Pydantic runs while validating or serializing a model.
+MODEL_HOOKS = frozenset(
+    {
+        "validator",
+        "root_validator",
+        "field_validator",
+        "model_validator",
+        "field_serializer",
+        "model_serializer",
+    }
+)
+
+
+def _decorator_name(decorator: Expr) -> str:
+    target = decorator[1] if decorator[0] == "call" else decorator
+    if target[0] == "name":
+        return str(target[1])
+    if target[0] == "attr":
+        return str(target[2])
+    return ""
+
+
+def _model_hooks(project: Project) -> dict[str, str]:
+    """Validators and serializers of the models routes take or answer with (Pydantic runs them
+    on every request), mapped to one route label that uses the model."""
+    models = pydantic_models(project)
+    labels: dict[str, str] = {}
+    for fid, uses in sorted(models.routes.items()):
+        for cid in (*(cid for _name, cid in uses.bodies), *uses.responses):
+            routes = project.route_handlers.get(fid, [])
+            if routes:
+                labels.setdefault(cid, routes[0].label)
+    found: dict[str, str] = {}
+    for cid in sorted(models.request_models | models.response_models):
+        klass = project.resolver.klass(cid)
+        if klass is None:
+            continue
+        module_name, _, qualname = cid.partition(":")
+        for method in klass[1].methods:
+            info = project.function(f"{module_name}:{qualname}.{method}")
+            if info is None:
+                continue
+            if any(_decorator_name(d) in MODEL_HOOKS for d in info.summary.decorators):
+                found[info.fid] = labels.get(cid, f"validation of `{qualname}`")
+    return found
 
 
 def _is_reportable(project: Project, info: FunctionInfo) -> bool:
