@@ -24,8 +24,20 @@ REQUIREMENTS_NAME = re.compile(r"^(?:.*[-_.])?requirements(?:[-_.][\w.-]*)?\.(?:
 MANIFEST_NAMES = frozenset({"pyproject.toml", "Pipfile"})
 # A lock file next to a manifest (or in a folder above it, for workspaces) pins the resolution.
 LOCK_FILE_NAMES = frozenset(
-    {"uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml", "conda-lock.yml"}
+    {
+        "uv.lock",
+        "poetry.lock",
+        "pdm.lock",
+        "Pipfile.lock",
+        "pylock.toml",
+        "conda-lock.yml",
+        "requirements.lock",  # rye
+        "requirements-dev.lock",
+    }
 )
+# `requirements/base.txt`, `requirements/prod.in`: every requirements file of such a folder.
+REQUIREMENTS_FOLDERS = frozenset({"requirements", "reqs"})
+_REQUIREMENTS_SUFFIXES = (".txt", ".in")
 _COMMENT = re.compile(r"(^|\s)#.*$")
 _POETRY_EXACT = re.compile(r"^\s*=?=?\s*\d[\w.+!-]*\s*$")  # Poetry: "1.2.3" or "==1.2.3" is exact
 
@@ -65,9 +77,16 @@ def _collect(project: Project) -> tuple[list[Manifest], set[str]]:
             rel = f"{rel_dir}/{name}" if rel_dir else name
             if name in LOCK_FILE_NAMES:
                 locked_dirs.add(rel_dir)
-            elif name in MANIFEST_NAMES or REQUIREMENTS_NAME.match(name):
+            elif name in MANIFEST_NAMES or _is_requirements_file(rel_dir, name):
                 manifests.append(read_manifest(directory / name, rel))
     return manifests, locked_dirs
+
+
+def _is_requirements_file(rel_dir: str, name: str) -> bool:
+    if REQUIREMENTS_NAME.match(name):
+        return True
+    folder = rel_dir.rpartition("/")[2]
+    return folder in REQUIREMENTS_FOLDERS and name.endswith(_REQUIREMENTS_SUFFIXES)
 
 
 def read_manifest(path: Path, rel: str) -> Manifest:

@@ -6,7 +6,11 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from scanners.catalog import category
-from scanners.detectors.dependencies.manifests import Manifest, project_manifests
+from scanners.detectors.dependencies.manifests import (
+    REQUIREMENTS_FOLDERS,
+    Manifest,
+    project_manifests,
+)
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
 from scanners.project.model import Project
@@ -21,12 +25,14 @@ def unpinned_dependencies(project: Project) -> Iterator[Finding]:
     """Dependency file with floating versions and no lock file.
 
     ## What it does
-    Reads `requirements*.txt` (and `.in`), `pyproject.toml` (`[project]` dependencies and
-    extras, `[dependency-groups]`, uv's `dev-dependencies`, Poetry's tables) and `Pipfile`, and
-    reports a file whose requirements are not pinned to one version (`==`) when no lock file
-    (`uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`, `pylock.toml`) sits next to it (or,
-    for `pyproject.toml`, in a folder above it: a workspace lock). Constraint files (`-c`) and
-    hash-checked requirements count as pinned. One finding per file, on the first unpinned line.
+    Reads `requirements*.txt` (and `.in`, and every `.txt`/`.in` of a `requirements/` folder),
+    `pyproject.toml` (`[project]` dependencies and extras, `[dependency-groups]`, uv's
+    `dev-dependencies`, Poetry's tables) and `Pipfile`, and reports a file whose requirements
+    are not pinned to one version (`==`) when no lock file (`uv.lock`, `poetry.lock`,
+    `pdm.lock`, `Pipfile.lock`, `pylock.toml`, rye's `requirements.lock`) sits next to it (or,
+    for `pyproject.toml`, in a folder above it: a workspace lock; for a `requirements/` folder,
+    next to that folder). Constraint files (`-c`) and hash-checked requirements count as
+    pinned. One finding per file, on the first unpinned line.
 
     ## Why is this bad?
     Every install resolves the newest versions that match: a deploy can pick up a new major
@@ -60,6 +66,8 @@ def _locked(manifest: Manifest, locked_dirs: set[str]) -> bool:
     folder = PurePosixPath(manifest.path).parent
     if _posix(folder) in locked_dirs:
         return True
+    if folder.name in REQUIREMENTS_FOLDERS and _posix(folder.parent) in locked_dirs:
+        return True  # requirements/base.txt next to the project's lock file
     if PurePosixPath(manifest.path).name != "pyproject.toml":
         return False
     return any(_posix(parent) in locked_dirs for parent in folder.parents)
