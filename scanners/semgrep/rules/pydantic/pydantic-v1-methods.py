@@ -25,6 +25,8 @@ async def create_item(raw: dict, item: Item) -> dict:
     # ok: pydantic-v1-methods
     dumped = item.model_dump()
     # ok: pydantic-v1-methods
+    frame = table.copy(deep=True)
+    # ok: pydantic-v1-methods
     validated = Item.model_validate(raw)
     async with httpx.AsyncClient() as client:
         resp = await client.get("https://example.org")

@@ -60,3 +60,17 @@ app.add_middleware(
 
 # ok: cors-wildcard-credentials
 app.add_middleware(CORSMiddleware, allow_origins=ALLOWED_ORIGINS, allow_credentials=False)
+
+app.add_middleware(
+    CORSMiddleware,
+    allow_credentials=True,
+    # ruleid: cors-wildcard-credentials
+    allow_origin_regex=r"https?://.*",
+)
+
+app.add_middleware(
+    CORSMiddleware,
+    allow_credentials=True,
+    # ok: cors-wildcard-credentials
+    allow_origin_regex=r"https://.*\.shop\.example",
+)

@@ -2,6 +2,7 @@ import enum
 import os
 from dataclasses import dataclass, field
 
+import jwt
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
@@ -73,3 +74,28 @@ class Config:
     hmac_secret: str = field(default="f3a9c2e17b5d48e6a0c4b2d9e8f71a35")
     # ok: hardcoded-secret
     ingest_token: str = field(default_factory=lambda: os.environ.get("INGEST_TOKEN", ""))
+
+
+# ruleid: hardcoded-secret
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://tickets:T1ck3tsPr0d2024@db.internal:5432/t")
+# ok: hardcoded-secret
+CACHE_URL = "redis://cache.internal:6379/0"
+# ok: hardcoded-secret
+LOCAL_DSN = "postgresql://postgres:postgres@localhost:5432/dev"
+# ok: hardcoded-secret
+TEMPLATE_DSN = "postgresql://app:${DB_PASSWORD}@db/app"
+
+OAUTH = {
+    "client_id": "tickets-web",
+    # ruleid: hardcoded-secret
+    "client_secret": "9c1f0e2d3b4a5f6e7d8c9b0a1f2e3d4c",
+    # ok: hardcoded-secret
+    "token_url": "https://auth.example.org/token",
+}
+
+
+def issue(sub: str, key: str) -> str:
+    # ruleid: hardcoded-secret
+    token = jwt.encode({"sub": sub}, "Zx9!kq2#Lm7pTr4vWb8nYc3d", algorithm="HS256")
+    # ok: hardcoded-secret
+    return token + jwt.encode({"sub": sub}, key, algorithm="HS256")
