@@ -18,12 +18,37 @@ def infer_callee(
     if callee is not None:
         return callee
     func = site.func
-    if func[0] != "attr" or func[1][0] != "name":
+    if func[0] != "attr":
         return None
-    receiver = caller_value(project, info, str(func[1][1]))
+    base: Expr = func[1]
+    receiver: Value | None = None
+    if base[0] == "name":
+        receiver = caller_value(project, info, str(base[1]))
+    elif base[0] == "attr" and base[1] == ("name", "self"):
+        receiver = _init_parameter_value(project, info, str(base[2]))
     if receiver is None:
         return None
     return project.resolver.attribute(receiver, str(func[2]))
+
+
+def _init_parameter_value(project: Project, info: FunctionInfo, attribute: str) -> Value | None:
+    """``self.<attribute>`` that ``__init__`` sets from one of its unannotated parameters
+    (``def __init__(self, db): self.db = db``): what the constructor's callers pass."""
+    fs = info.summary
+    if not fs.class_qualname:
+        return None
+    init = project.resolver.class_member(f"{info.module.module}:{fs.class_qualname}", "__init__")
+    if init is None or init[0] != "func":
+        return None
+    init_info = project.function(str(init[1]))
+    if init_info is None:
+        return None
+    for value in init_info.summary.self_assigns.get(attribute, ()):
+        if value[0] == "name":
+            found = caller_value(project, init_info, str(value[1]))
+            if found is not None:
+                return found
+    return None
 
 
 def caller_value(project: Project, info: FunctionInfo, name: str, depth: int = 0) -> Value | None:
