@@ -80,3 +80,11 @@ async def by_name(name: str, session: AsyncSession, database, cursor) -> list:
     # ok: sql-built-from-strings
     cursor.execute(template, (name,))
     return [rows, safe]
+
+
+@app.get("/suffix")
+def suffix(slug: str, conn: sqlite3.Connection) -> list:
+    base_sql = "SELECT id FROM seen"
+    sql = base_sql + f" WHERE slug LIKE '{slug}%'"
+    # ruleid: sql-built-from-strings
+    return list(conn.execute(sql))
