@@ -493,7 +493,10 @@ def _session_receivers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[
     return receivers
 
 
-def _opens_a_session(call: ast.expr) -> bool:
+HTTP_LIBRARIES = frozenset({"requests", "aiohttp", "httpx", "niquests", "boto3", "botocore"})
+
+
+def _opens_a_session(call: ast.expr, http_names: frozenset[str]) -> bool:
     """``SessionLocal()``, ``Session(engine)``, ``async_session()``, ``get_session()``,
     ``engine.connect()``/``engine.begin()``: a call whose result runs queries."""
     if isinstance(call, ast.Await):
@@ -502,25 +505,51 @@ def _opens_a_session(call: ast.expr) -> bool:
         return False
     name = dotted(call.func)
     receiver, _, last = name.rpartition(".")
+    root = name.partition(".")[0]
+    if root in HTTP_LIBRARIES or root in http_names or "client" in last.lower():
+        return False  # requests.Session(), aiohttp.ClientSession(): HTTP, not SQL
     if "session" in last.lower():
         return True
     return last in {"connect", "begin"} and receiver.rpartition(".")[2].lower().endswith("engine")
 
 
-def _opened_receivers(nodes: list[ast.AST]) -> set[str]:
+def _http_clients(nodes: list[ast.AST], http_names: frozenset[str]) -> set[str]:
+    """Names bound to an HTTP client (``with requests.Session() as session``): never a
+    database session, whatever they are called."""
+    found: set[str] = set()
+    for node in nodes:
+        bound: list[tuple[ast.expr | None, ast.expr]] = []
+        if isinstance(node, ast.With | ast.AsyncWith):
+            bound = [(item.optional_vars, item.context_expr) for item in node.items]
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            bound = [(node.targets[0], node.value)]
+        for target, bound_value in bound:
+            value = bound_value.value if isinstance(bound_value, ast.Await) else bound_value
+            if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
+                continue
+            name = dotted(value.func)
+            root = name.partition(".")[0]
+            if root in HTTP_LIBRARIES or root in http_names or "client" in _last(name).lower():
+                found.add(target.id)
+    return found
+
+
+def _opened_receivers(nodes: list[ast.AST], http_names: frozenset[str]) -> set[str]:
     """Names bound to a session or connection the function opens itself
     (``with SessionLocal() as s``, ``conn = engine.connect()``)."""
     found: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.With | ast.AsyncWith):
             for item in node.items:
-                if isinstance(item.optional_vars, ast.Name) and _opens_a_session(item.context_expr):
+                if isinstance(item.optional_vars, ast.Name) and _opens_a_session(
+                    item.context_expr, http_names
+                ):
                     found.add(item.optional_vars.id)
         elif (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
-            and _opens_a_session(node.value)
+            and _opens_a_session(node.value, http_names)
         ):
             found.add(node.targets[0].id)
     return found
@@ -639,10 +668,15 @@ def _is_rows(expression: ast.expr, receivers: set[str], query_names: set[str]) -
 
 
 def _loops_of(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, loops: list[LoopFact]
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    qualname: str,
+    loops: list[LoopFact],
+    http_names: frozenset[str] = frozenset(),
 ) -> QueryFunction:
     nodes = _own_nodes(function)
-    receivers = _session_receivers(function) | _opened_receivers(nodes)
+    receivers = (
+        _session_receivers(function) | _opened_receivers(nodes, http_names)
+    ) - _http_clients(nodes, http_names)
     # Names holding query rows, followed through assignments (in any order, twice), and the
     # entity of the statements and rows names hold.
     query_names: set[str] = set()
@@ -853,12 +887,18 @@ def extract_loops(tree: ast.Module, summary: ModuleSummary) -> LoopFacts | None:
         return None
     functions: dict[str, QueryFunction] = {}
     loops: list[LoopFact] = []
+    # Names imported from HTTP libraries (``from requests import Session``): not DB sessions.
+    http_names = frozenset(
+        name
+        for name, binding in summary.imports.items()
+        if binding.target.partition(".")[0] in HTTP_LIBRARIES
+    )
     classes: list[ast.ClassDef] = []
     for node, qualname in _definitions(tree):
         if isinstance(node, ast.ClassDef):
             classes.append(node)
         else:
-            functions[qualname] = _loops_of(node, qualname, loops)
+            functions[qualname] = _loops_of(node, qualname, loops, http_names)
     relationships = _relationships(classes)
     if not (relationships or loops or any(f.returns_query for f in functions.values())):
         return None
