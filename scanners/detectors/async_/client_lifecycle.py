@@ -51,7 +51,26 @@ def _lifecycle_problem(
     if _only_called_at_import(project, info):
         maker = fs.class_qualname.rsplit(".", 1)[-1] if fs.name == "__init__" else fs.name
         return f"created at import time (module-level {maker}() call) instead of in the lifespan"
+    if info.fid in _reached_from_startup(project, long_lived) and not _has_limits(site, keywords):
+        # A factory or a service constructor the lifespan calls: one client, but unbounded.
+        return "created without explicit connection limits"
     return ""
+
+
+def _reached_from_startup(project: Project, long_lived: set[str]) -> set[str]:
+    """Functions the lifespan and startup handlers call (transitively)."""
+
+    def compute() -> set[str]:
+        reached = set(long_lived)
+        stack = list(long_lived)
+        while stack:
+            for edge in project.edges_out.get(stack.pop(), ()):
+                if edge.kind == "call" and edge.callee not in reached:
+                    reached.add(edge.callee)
+                    stack.append(edge.callee)
+        return reached
+
+    return project.memo("async.client_lifecycle.startup", compute)
 
 
 def _only_called_at_import(project: Project, info: FunctionInfo) -> bool:
@@ -75,7 +94,8 @@ def client_lifecycle(project: Project) -> Iterator[Finding]:
     dependency (a class used as `Depends(Client)` is built per request) or a helper they call
     (a new client, connection pool and TLS handshake per request),
     created at module level (import time, outside any event loop and never closed), or created
-    in the lifespan/startup code without explicit connection limits.
+    in the lifespan/startup code (or a factory or constructor it calls) without explicit
+    connection limits.
 
     ## Why is this bad?
     A client per request defeats connection pooling: every request pays for DNS, TCP and TLS
