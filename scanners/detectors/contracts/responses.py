@@ -126,6 +126,27 @@ def _dotted_expr(dotted: str) -> Expr:
     return expr
 
 
+def _orm_class_returned_by(
+    project: Project, info: FunctionInfo, models: PydanticModels, dotted: str
+) -> str | None:
+    """The ORM class a project function returns per its annotation (`-> User | None`,
+    `-> list[User]`), when there is exactly one."""
+    value = project.resolve(info, _dotted_expr(dotted))
+    if value is None or value[0] != "func":
+        return None
+    callee = project.function(str(value[1]))
+    if callee is None or callee.summary.returns is None:
+        return None
+    found = {
+        cid
+        for cid in classes_in_annotation(
+            project, callee.module, callee.summary, callee.summary.returns
+        )
+        if cid in models.orm_classes
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def _orm_return_leaks(
     project: Project, models: PydanticModels, uses: RouteModels
 ) -> Iterator[Finding]:
@@ -148,6 +169,10 @@ def _orm_return_leaks(
         value = project.resolve(info, _dotted_expr(dotted))
         if value is not None and value[0] == "class" and value[1] in models.orm_classes:
             returned.append((f"`{dotted}` rows straight from a query", str(value[1]), line))
+    for dotted, line in function_uses.returned_calls:
+        cid = _orm_class_returned_by(project, info, models, dotted)
+        if cid is not None:
+            returned.append((f"what `{dotted}(...)` returns", cid, line))
     for name, cid, line in returned:
         sensitive = _sensitive_columns(project, models, cid)
         if not sensitive:
@@ -179,7 +204,8 @@ def response_leak(project: Project) -> Iterator[Finding]:
     annotation when there is none; nested and inherited fields included), reported on the field
     declaration; and routes with no response model that `return` an ORM object (a parameter,
     a constructor call or a `select`/`get` of the ORM class, or such a query returned
-    directly: `return session.scalars(select(User)).all()`) whose class has such a column,
+    directly: `return session.scalars(select(User)).all()`, or a project function annotated to
+    return the ORM class: `return await crud.get_user(db, i)`) whose class has such a column,
     reported on the `return`. Fields declared with `Field(exclude=True)` or typed `SecretStr`
     are not serialized in clear and are not reported. Credentials issued to the client
     (`access_token`, `refresh_token`, `id_token`, `*session_token`, `client_secret`, push

@@ -61,6 +61,8 @@ class FunctionUses:
     # (dotted class name, line) for `return session.get(User, i)` / `return (await
     # s.scalars(select(User))).all()`: rows of that class returned as they are
     returned_rows: tuple[tuple[str, int], ...] = ()
+    # (dotted callee, line) for `return await crud.get_user(db, i)`: what the callee returns
+    returned_calls: tuple[tuple[str, int], ...] = ()
 
 
 def _dotted(node: ast.expr) -> str:
@@ -396,8 +398,8 @@ def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Function
         elif isinstance(node, (ast.BoolOp, ast.Compare)):
             # `x.f or default`, `x.f and x.f.g`, `x.f is None` anywhere (also in returns)
             _tested(node, guarded, aliases)
-    names, rows = _returned_names(function)
-    return FunctionUses(tuple(derefs), frozenset(guarded), names, rows)
+    names, rows, calls = _returned_names(function)
+    return FunctionUses(tuple(derefs), frozenset(guarded), names, rows, calls)
 
 
 ReturnedNames = tuple[tuple[str, int], ...]
@@ -456,11 +458,12 @@ def _loaded_class(node: ast.expr, depth: int = 0) -> str:
 
 def _returned_names(
     function: ast.FunctionDef | ast.AsyncFunctionDef,
-) -> tuple[ReturnedNames, ReturnedNames]:
-    """`return name` statements of the function itself (not of functions nested in it), and
-    `return <query of rows of a class>` statements."""
+) -> tuple[ReturnedNames, ReturnedNames, ReturnedNames]:
+    """`return name` statements of the function itself (not of functions nested in it),
+    `return <query of rows of a class>` and `return [await] helper(...)` statements."""
     found: list[tuple[str, int]] = []
     rows: list[tuple[str, int]] = []
+    calls: list[tuple[str, int]] = []
     stack: list[ast.stmt] = list(reversed(function.body))
     while stack:
         node = stack.pop()
@@ -474,13 +477,16 @@ def _returned_names(
             found += [(item.id, node.lineno) for item in items if isinstance(item, ast.Name)]
         elif isinstance(node, ast.Return) and node.value is not None:
             loaded = _loaded_class(node.value)
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
             if loaded:
                 rows.append((loaded, node.lineno))
+            elif isinstance(value, ast.Call) and _dotted(value.func):
+                calls.append((_dotted(value.func), node.lineno))
         for name in ("body", "orelse", "finalbody", "handlers", "cases"):
             children = getattr(node, name, None)
             if children:
                 stack.extend(reversed(children))
-    return tuple(found), tuple(rows)
+    return tuple(found), tuple(rows), tuple(calls)
 
 
 def _field_deref_of(expr: Expr, params: frozenset[str], depth: int = 0) -> bool:
@@ -567,7 +573,7 @@ def attribute_uses(tree: ast.Module, summary: ModuleSummary) -> dict[str, Functi
         if full:
             found[qualname] = _function_uses(node)
         else:
-            returns, rows = _returned_names(node)
-            if returns or rows:
-                found[qualname] = FunctionUses((), frozenset(), returns, rows)
+            returns, rows, calls = _returned_names(node)
+            if returns or rows or calls:
+                found[qualname] = FunctionUses((), frozenset(), returns, rows, calls)
     return found or None
