@@ -42,6 +42,12 @@ OFFLOOP_FILE_NAMES = frozenset(
 )
 
 
+# Responses that iterate a plain (sync) iterator in the threadpool.
+STREAMING_RESPONSES = frozenset(
+    {"starlette.responses.StreamingResponse", "fastapi.responses.StreamingResponse"}
+)
+
+
 def is_offloop_path(path: str) -> bool:
     """Tests, CLI scripts and migrations: code the service's event loop never runs."""
     parts = path.split("/")
@@ -103,6 +109,8 @@ class Project:
         self.edges_in: dict[str, list[CallEdge]] = {}
         self._line_cache: dict[str, list[str]] = {}
         self._offloop: dict[str, bool] = {}
+        # Call sites whose callee's body runs in the threadpool (caller fid, line, col).
+        self._threadpool_sites: set[tuple[str, int, int]] = set()
         # Type inference follows returns and assignments across functions: deep but finite.
         recursion = sys.getrecursionlimit()
         sys.setrecursionlimit(max(recursion, 20000))
@@ -259,6 +267,17 @@ class Project:
             target is not None and not target.summary.is_async and bool(target.summary.decorators)
         )
 
+    def _streamed_in_threadpool(self, info: FunctionInfo, callee: str, site: CallSite) -> bool:
+        """``StreamingResponse(gen())`` of a plain-``def`` generator: the call only creates the
+        generator; Starlette iterates it (runs its body) in the threadpool."""
+        if site.usage != "arg" or site.arg_of is None:
+            return False
+        target = self.function(callee)
+        if target is None or target.summary.is_async or not target.summary.has_yield:
+            return False
+        consumer = self.resolve(info, site.arg_of)
+        return consumer is not None and consumer[0] == "ext" and consumer[1] in STREAMING_RESPONSES
+
     def _build_call_graph(self) -> None:
         for info in self.functions():
             out: list[CallEdge] = []
@@ -266,6 +285,8 @@ class Project:
                 callee = self._callee_fid(value)
                 if callee and not self._offloaded_by_decorator(callee, site):
                     out.append(CallEdge(info.fid, callee, site))
+                    if self._streamed_in_threadpool(info, callee, site):
+                        self._threadpool_sites.add((info.fid, site.line, site.col))
             for dependency in self.fastapi.depends_of.get(info.fid, ()):
                 out.append(CallEdge(info.fid, dependency, None, "depends"))
             if out:
@@ -310,6 +331,10 @@ class Project:
         for edge in self.edges_out.get(fid, ()):
             if edge.kind == "depends" and not self._is_async(edge.callee):
                 continue  # a `def` dependency runs in FastAPI's threadpool
+            if edge.site is not None and (fid, edge.site.line, edge.site.col) in (
+                self._threadpool_sites
+            ):
+                continue  # a sync generator streamed from the threadpool
             yield edge.callee, edge.site, edge.kind
         for dependency in extra.get(fid, ()):
             if self._is_async(dependency):
