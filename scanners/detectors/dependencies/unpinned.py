@@ -32,7 +32,8 @@ def unpinned_dependencies(project: Project) -> Iterator[Finding]:
     `pdm.lock`, `Pipfile.lock`, `pylock.toml`, rye's `requirements.lock`) sits next to it (or,
     for `pyproject.toml`, in a folder above it: a workspace lock; for a `requirements/` folder,
     next to that folder). Constraint files (`-c`) and hash-checked requirements count as
-    pinned. One finding per file, on the first unpinned line.
+    pinned, and so does a pip-tools `X.in` compiled into a fully pinned `X.txt`. One finding
+    per file, on the first unpinned line.
 
     ## Why is this bad?
     Every install resolves the newest versions that match: a deploy can pick up a new major
@@ -54,12 +55,23 @@ def unpinned_dependencies(project: Project) -> Iterator[Finding]:
     ```
     """
     manifests, locked_dirs = project_manifests(project)
+    compiled = {m.path for m in manifests if not m.error and m.requirements and not m.unpinned} | {
+        m.path for m in manifests if m.constrained
+    }
     for manifest in manifests:
         if manifest.error or manifest.constrained or not manifest.unpinned:
             continue
-        if _locked(manifest, locked_dirs):
+        if _locked(manifest, locked_dirs) or _compiled(manifest, compiled):
             continue
         yield _finding(project, manifest)
+
+
+def _compiled(manifest: Manifest, pinned_paths: set[str]) -> bool:
+    """pip-tools: `requirements.in` is compiled into a fully pinned `requirements.txt`, which is
+    its lock file."""
+    if not manifest.path.endswith(".in"):
+        return False
+    return manifest.path[: -len(".in")] + ".txt" in pinned_paths
 
 
 def _locked(manifest: Manifest, locked_dirs: set[str]) -> bool:
