@@ -1,5 +1,6 @@
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
+from pydantic.v1 import BaseModel as V1BaseModel
 
 app = FastAPI()
 
@@ -22,6 +23,14 @@ class NoteIn(BaseModel):
 # ok: pydantic-v1-config-class
 class Config:
     debug = False
+
+
+class LegacyPayload(V1BaseModel):
+    title: str
+
+    # ok: pydantic-v1-config-class
+    class Config:
+        anystr_strip_whitespace = True
 
 
 @app.get("/notes")
