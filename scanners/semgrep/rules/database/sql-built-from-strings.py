@@ -3,10 +3,15 @@ import sqlite3
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.sql import text as sql_text
+from sqlmodel import text as sqlmodel_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 app = FastAPI()
 NOTES_TABLE = "notes"
+
+
+class Seen:
+    __tablename__ = "seen"
 
 
 @app.get("/search")
@@ -88,3 +93,15 @@ def suffix(slug: str, conn: sqlite3.Connection) -> list:
     sql = base_sql + f" WHERE slug LIKE '{slug}%'"
     # ruleid: sql-built-from-strings
     return list(conn.execute(sql))
+
+
+@app.delete("/older-than/{age}")
+async def older_than(age: int, session: AsyncSession) -> None:
+    # ruleid: sql-built-from-strings
+    await session.exec(sqlmodel_text(f"DELETE FROM seen WHERE age > {age}"))
+    # ok: sql-built-from-strings
+    await session.exec(sqlmodel_text("DELETE FROM seen WHERE age > :age").bindparams(age=age))
+    # ok: sql-built-from-strings
+    await session.exec(sqlmodel_text(f"DELETE FROM {Seen.__tablename__} WHERE age > :age"), {"age": age})
+    # ruleid: sql-built-from-strings
+    await session.exec(sqlmodel_text(f"DELETE FROM {Seen.__tablename__} WHERE age > {age}"))
