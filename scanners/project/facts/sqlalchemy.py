@@ -431,7 +431,18 @@ def _returned_opener(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.Ca
 # -- queries and lazy loads inside loops (DB-N-PLUS-ONE) ------------------------------------------
 
 QUERY_METHODS = frozenset(
-    {"execute", "scalars", "scalar", "query", "exec", "get", "get_one", "stream", "stream_scalars"}
+    {
+        "execute",
+        "scalars",
+        "scalar",
+        "query",
+        "exec",
+        "get",
+        "get_one",
+        "stream",
+        "stream_scalars",
+        "refresh",
+    }
 )
 SESSION_NAMES = frozenset({"session", "db", "db_session", "dbsession"})
 SESSION_TYPES = frozenset({"Session", "AsyncSession", "Connection", "AsyncConnection"})
@@ -597,6 +608,15 @@ def _eager_attributes(nodes: list[ast.AST]) -> set[str]:
                     found.add(argument.attr)
                 elif isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                     found.add(argument.value)
+        elif called == "refresh":
+            # ``session.refresh(row, attribute_names=["items"])`` loads those attributes.
+            for argument in [*node.args[1:], *(k.value for k in node.keywords)]:
+                if isinstance(argument, ast.List | ast.Tuple | ast.Set):
+                    found.update(
+                        element.value
+                        for element in argument.elts
+                        if isinstance(element, ast.Constant) and isinstance(element.value, str)
+                    )
     return found
 
 
