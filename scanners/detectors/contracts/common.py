@@ -15,7 +15,8 @@ from scanners.project.summary import MODULE_BODY
 
 # Credentials and internal state a client must never receive. Credentials issued *to* the
 # client are returned on purpose (OAuth2 login `access_token`/`refresh_token`/`id_token`,
-# session tokens, Stripe/OAuth `client_secret`, device push tokens): not sensitive here.
+# session and CSRF tokens, Stripe/OAuth `client_secret`, device push tokens), and pagination
+# cursors (`next_page_token`) are no credentials: not sensitive here.
 SENSITIVE_NAME = re.compile(
     r"^(?:password|passwd|hashed_password|password_hash|.*_password|secret|.*_secret|.*_token"
     r"|api_key|.*_api_key|private_key|.*_private_key|secret_key|.*_secret_key|signing_key"
@@ -28,6 +29,10 @@ ISSUED_TO_CLIENT_SUFFIXES = (
     "session_token",
     "push_token",
     "client_secret",
+    "csrf_token",
+    # pagination cursors, not credentials
+    "page_token",
+    "continuation_token",
 )
 
 

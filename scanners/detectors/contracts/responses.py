@@ -208,8 +208,9 @@ def response_leak(project: Project) -> Iterator[Finding]:
     return the ORM class: `return await crud.get_user(db, i)`) whose class has such a column,
     reported on the `return`. Fields declared with `Field(exclude=True)` or typed `SecretStr`
     are not serialized in clear and are not reported. Credentials issued to the client
-    (`access_token`, `refresh_token`, `id_token`, `*session_token`, `client_secret`, push
-    tokens) are meant to be returned and are not reported either.
+    (`access_token`, `refresh_token`, `id_token`, `*session_token`, `csrf_token`,
+    `client_secret`, push tokens) are meant to be returned, and pagination cursors
+    (`next_page_token`) are no credentials: neither is reported.
 
     ## Why is this bad?
     Every client of the endpoint receives the credential: password hashes can be cracked offline,
