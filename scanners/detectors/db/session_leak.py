@@ -37,7 +37,7 @@ DRIVER_CONNECTS = frozenset(
 )
 ENGINE_BUILDERS = frozenset({"create_engine", "create_async_engine"})
 # Engine methods that check a connection out of the pool.
-ENGINE_CONNECTS = frozenset({"connect", "raw_connection"})
+ENGINE_CONNECTS = frozenset({"connect", "raw_connection", "begin"})
 
 
 @detector(RULE_ID, CATEGORY)

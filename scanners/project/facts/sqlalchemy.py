@@ -22,7 +22,8 @@
   detector reports those a request reaches;
 - ``background_sessions``: ``<tasks>.add_task(fn, session, ...)`` inside a function where
   ``session`` is a parameter annotated as a SQLAlchemy/SQLModel session and injected with
-  ``Depends(...)`` (its dependency closes it when the response is sent).
+  ``Depends(...)``, or annotated with an ``Annotated[Session, Depends(...)]`` alias
+  (``SessionDep``) -- its dependency closes it when the response is sent.
 
 Files that import neither ``sqlalchemy``, ``sqlmodel``, a DB-API driver nor a project module or
 name that looks like the database layer (``app.db``, ``SessionLocal``, ``get_session``) are
@@ -32,6 +33,7 @@ skipped.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -290,7 +292,40 @@ def _opening_call(value: ast.expr) -> ast.Call | None:
     return value if isinstance(value, ast.Call) else None
 
 
-def _session_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+SESSION_DEP_ALIAS = re.compile(r"(?i)(session|db).*dep(endency)?$")
+
+
+def _session_aliases(tree: ast.Module, summary: ModuleSummary) -> frozenset[str]:
+    """Names of ``Annotated[Session, Depends(...)]`` aliases: declared here
+    (``SessionDep = Annotated[AsyncSession, Depends(get_session)]``) or imported under such a
+    name (``from app.deps import SessionDep``)."""
+    found = {name for name in summary.imports if SESSION_DEP_ALIAS.search(name)}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        if (
+            isinstance(target, ast.Name)
+            and isinstance(value, ast.Subscript)
+            and _last(dotted(value.value)) == "Annotated"
+            and isinstance(value.slice, ast.Tuple)
+            and value.slice.elts
+            and _last(dotted(value.slice.elts[0])) in SESSION_ANNOTATIONS
+            and any(
+                isinstance(extra, ast.Call) and _last(dotted(extra.func)) == "Depends"
+                for extra in value.slice.elts[1:]
+            )
+        ):
+            found.add(target.id)
+    return frozenset(found)
+
+
+def _session_parameters(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, aliases: frozenset[str] = frozenset()
+) -> set[str]:
     arguments = function.args
     positional = [*arguments.posonlyargs, *arguments.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
@@ -312,7 +347,9 @@ def _session_parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set
                 isinstance(extra, ast.Call) and _last(dotted(extra.func)) == "Depends"
                 for extra in elements[1:]
             )
-        if injected and annotation is not None and _last(dotted(annotation)) in SESSION_ANNOTATIONS:
+        if (
+            injected and annotation is not None and _last(dotted(annotation)) in SESSION_ANNOTATIONS
+        ) or (isinstance(annotation, ast.Name) and annotation.id in aliases):
             found.add(argument.arg)
     return found
 
@@ -322,12 +359,13 @@ def _scan_function(
     openings: list[Opening],
     per_request: list[PerRequestBuild],
     background: list[BackgroundSession],
+    aliases: frozenset[str] = frozenset(),
 ) -> None:
     nodes = _own_nodes(function)
     guarded = _guarded_names(nodes)
     is_generator = any(isinstance(node, ast.Yield | ast.YieldFrom) for node in nodes)
     is_route = _is_route(function)
-    sessions = _session_parameters(function)
+    sessions = _session_parameters(function, aliases)
     requests = _request_parameters(function)
     cached = _is_cached(function)
     kept = _kept_builds(nodes) if not cached else set()
@@ -394,9 +432,10 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     openings: list[Opening] = []
     per_request: list[PerRequestBuild] = []
     background: list[BackgroundSession] = []
+    aliases = _session_aliases(tree, summary)
     for node, _qualname in _definitions(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            _scan_function(node, openings, per_request, background)
+            _scan_function(node, openings, per_request, background, aliases)
     if not (factories or openings or per_request or background or engines or wrappers):
         return None
     return SessionFacts(
