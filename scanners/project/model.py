@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 
 from scanners.findings import WitnessStep
 from scanners.project.fastapi import FastAPIModel, Route
+from scanners.project.infer import infer_callee
 from scanners.project.resolve import Resolver, Value, fid_of, split_fid
 from scanners.project.summary import CallSite, Expr, FunctionSummary, ModuleSummary
 
@@ -111,12 +112,14 @@ class Project:
         self._offloop: dict[str, bool] = {}
         # Call sites whose callee's body runs in the threadpool (caller fid, line, col).
         self._threadpool_sites: set[tuple[str, int, int]] = set()
+        self.infer_generation = 0  # bumped whenever inferred edges change the call graph
         # Type inference follows returns and assignments across functions: deep but finite.
         recursion = sys.getrecursionlimit()
         sys.setrecursionlimit(max(recursion, 20000))
         try:
             self.fastapi = FastAPIModel(self.resolver, self._calls_of)
             self._build_call_graph()
+            self._infer_edges()
         finally:
             sys.setrecursionlimit(recursion)
 
@@ -293,6 +296,36 @@ class Project:
                 self.edges_out[info.fid] = out
                 for edge in out:
                     self.edges_in.setdefault(edge.callee, []).append(edge)
+
+    def _infer_edges(self) -> None:
+        """Edges the resolver could not see: ``param.method()`` on an unannotated parameter
+        whose callers pass an instance of a project class (``scanners.project.infer``). A few
+        rounds, since each new edge can reveal the callers of the next function."""
+        for _ in range(3):
+            self.infer_generation += 1
+            added = False
+            for info in self.functions():
+                calls = info.summary.calls
+                if not calls:
+                    continue
+                for site, value in zip(calls, self.resolved_calls(info), strict=True):
+                    if value is not None or site.func[0] != "attr":
+                        continue
+                    callee = self._callee_fid(infer_callee(self, info, site, None))
+                    if not callee or self._offloaded_by_decorator(callee, site):
+                        continue
+                    out = self.edges_out.setdefault(info.fid, [])
+                    if any(edge.site is site for edge in out):
+                        continue
+                    edge = CallEdge(info.fid, callee, site)
+                    out.append(edge)
+                    self.edges_in.setdefault(callee, []).append(edge)
+                    if self._streamed_in_threadpool(info, callee, site):
+                        self._threadpool_sites.add((info.fid, site.line, site.col))
+                    added = True
+            if not added:
+                break
+        self.infer_generation += 1
 
     # -- routes ---------------------------------------------------------------------------------
     @property

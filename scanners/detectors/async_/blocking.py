@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanners.detectors.async_.infer import infer_callee
 from scanners.detectors.base import make_call_finding, render
 from scanners.findings import Finding, WitnessStep
+from scanners.project.infer import infer_callee
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.resolve import Value
 from scanners.project.summary import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
-from scanners.detectors.async_.infer import infer_callee
 from scanners.detectors.base import make_call_finding, render
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
+from scanners.project.infer import infer_callee
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.resolve import Value
 from scanners.project.summary import (

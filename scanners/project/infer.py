@@ -1,12 +1,17 @@
 """Receivers the resolver leaves unknown: an unannotated parameter takes the type of what the
 function's callers pass for it (``def get_item(db, item_id): return db.query(...)`` called
-as ``crud.get_item(db, 1)`` from a route whose ``db`` is a sync ``Session``)."""
+as ``crud.get_item(db, 1)`` from a route whose ``db`` is a sync ``Session``). Used for extra
+call-graph edges (``Project``) and by the detectors for the calls themselves."""
 
 from __future__ import annotations
 
-from scanners.project.model import FunctionInfo, Project
+from typing import TYPE_CHECKING
+
 from scanners.project.resolve import Value
 from scanners.project.summary import CallSite, Expr
+
+if TYPE_CHECKING:
+    from scanners.project.model import FunctionInfo, Project
 
 _MAX_DEPTH = 3
 
@@ -54,7 +59,8 @@ def _init_parameter_value(project: Project, info: FunctionInfo, attribute: str) 
 def caller_value(project: Project, info: FunctionInfo, name: str, depth: int = 0) -> Value | None:
     """The instance the callers pass for the unannotated parameter ``name`` (None when the
     callers that tell disagree on its type)."""
-    key = f"async.caller_value:{info.fid}:{name}"
+    # Keyed by the call graph's generation: edges found by inference add callers.
+    key = f"infer.caller_value:{project.infer_generation}:{info.fid}:{name}"
     return project.memo(key, lambda: _caller_value(project, info, name, depth))
 
 
