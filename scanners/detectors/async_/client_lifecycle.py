@@ -36,7 +36,7 @@ def _lifecycle_problem(
     stored_globally = site.usage == "assign" and site.target in fs.global_names
     if fs.is_module_body:
         return "created at import time instead of in the app's lifespan"
-    if info.fid in long_lived or stored_globally:
+    if info.fid in long_lived or stored_globally or _cached(project, info):
         if not _has_limits(site, keywords):
             return "created without explicit connection limits"
         return ""
@@ -55,6 +55,21 @@ def _lifecycle_problem(
         # A factory or a service constructor the lifespan calls: one client, but unbounded.
         return "created without explicit connection limits"
     return ""
+
+
+_CACHING_DECORATORS = frozenset(
+    {"functools.lru_cache", "functools.cache", "async_lru.alru_cache", "cachetools.cached"}
+)
+
+
+def _cached(project: Project, info: FunctionInfo) -> bool:
+    """``@lru_cache``/``@cache`` factory: one client per process, however often it is called."""
+    for decorator in info.summary.decorators:
+        target = decorator[1] if decorator[0] == "call" else decorator
+        value = project.resolve(info, target)
+        if value is not None and value[0] == "ext" and value[1] in _CACHING_DECORATORS:
+            return True
+    return False
 
 
 def _reached_from_startup(project: Project, long_lived: set[str]) -> set[str]:
@@ -94,8 +109,8 @@ def client_lifecycle(project: Project) -> Iterator[Finding]:
     dependency (a class used as `Depends(Client)` is built per request) or a helper they call
     (a new client, connection pool and TLS handshake per request),
     created at module level (import time, outside any event loop and never closed), or created
-    in the lifespan/startup code (or a factory or constructor it calls) without explicit
-    connection limits.
+    in the lifespan/startup code (or a factory or constructor it calls, or an `@lru_cache`
+    factory) without explicit connection limits.
 
     ## Why is this bad?
     A client per request defeats connection pooling: every request pays for DNS, TCP and TLS
