@@ -704,6 +704,31 @@ ROW_METHODS = frozenset(
 )
 
 
+HTTP_WORDS = ("http", "client", "aio", "web", "request")
+
+
+def _session_like(receiver: str) -> bool:
+    """``session``, ``async_session``, ``self._session``, ``read_db``: a receiver named like a
+    database session (and not like an HTTP one)."""
+    last = receiver.rpartition(".")[2].lstrip("_").lower()
+    if any(word in last for word in HTTP_WORDS):
+        return False
+    return last in SESSION_NAMES or last.endswith(("session", "_db"))
+
+
+def _named_receivers(nodes: list[ast.AST]) -> set[str]:
+    """Receivers of query-method calls named like a session (``self._session.execute``)."""
+    return {
+        receiver
+        for node in nodes
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in QUERY_METHODS
+        and (receiver := dotted(node.func.value))
+        and _session_like(receiver)
+    }
+
+
 def _is_rows(expression: ast.expr, receivers: set[str], query_names: set[str]) -> bool:
     """Whether ``expression`` is the rows of a query: ``(await s.scalars(q)).all()``,
     ``list(db.scalars(q))``, ``db.query(M).filter(...).all()``, ``result.scalars()``..."""
@@ -734,7 +759,9 @@ def _loops_of(
 ) -> QueryFunction:
     nodes = _own_nodes(function)
     receivers = (
-        _session_receivers(function) | _opened_receivers(nodes, http_names)
+        _session_receivers(function)
+        | _opened_receivers(nodes, http_names)
+        | _named_receivers(nodes)
     ) - _http_clients(nodes, http_names)
     # Names holding query rows, followed through assignments (in any order, twice), and the
     # entity of the statements and rows names hold.
@@ -807,7 +834,14 @@ def _loops_of(
         else:
             continue
         for target, iterable, body in headers:
-            source_is_query = from_query(iterable)
+            # Rows of a query, or a collection of an object a query returned
+            # (``user = await session.get(User, id)`` ... ``for order in user.orders``).
+            collection = (
+                isinstance(iterable, ast.Attribute)
+                and isinstance(iterable.value, ast.Name)
+                and iterable.value.id in query_names
+            )
+            source_is_query = collection or from_query(iterable)
             source_call = ""
             if not source_is_query:
                 source_call = source_of(iterable)
@@ -841,7 +875,7 @@ def _loops_of(
                     lazy,
                     # Tuple targets (``for order, customer in ...``) mix entities.
                     _entity(iterable, entities)
-                    if source_is_query and isinstance(target, ast.Name)
+                    if source_is_query and not collection and isinstance(target, ast.Name)
                     else "",
                     helpers,
                 )
