@@ -128,6 +128,30 @@ for _module in ("fastapi", "fastapi.datastructures", "starlette.datastructures")
     COROUTINE_METHODS[f"{_module}.UploadFile"] = _UPLOAD_METHODS
 for _module in ("fastapi", "fastapi.websockets", "starlette.websockets"):
     COROUTINE_METHODS[f"{_module}.WebSocket"] = _WEBSOCKET_METHODS
+# anyio's async path: its I/O methods are coroutines (the pure path methods are not).
+COROUTINE_METHODS["anyio.Path"] = frozenset(
+    {
+        "read_text",
+        "read_bytes",
+        "write_text",
+        "write_bytes",
+        "open",
+        "exists",
+        "is_file",
+        "is_dir",
+        "mkdir",
+        "unlink",
+        "rename",
+        "replace",
+        "rmdir",
+        "stat",
+        "touch",
+        "resolve",
+        "absolute",
+        "chmod",
+        "samefile",
+    }
+)
 COROUTINE_FUNCTIONS = frozenset(
     {
         "asyncio.sleep",
@@ -340,7 +364,8 @@ def missing_await(project: Project) -> Iterator[Finding]:
     Finds calls of coroutine functions whose coroutine is never awaited: the project's own
     `async def` functions (from any module), `AsyncSession` methods (`commit`, `execute`,
     `flush`, `refresh`, ...), `httpx.AsyncClient`/`aiohttp` requests, `asyncio.sleep` and
-    Starlette's `Request.json/body/form`, `UploadFile.read/write` and `WebSocket` I/O, and the
+    Starlette's `Request.json/body/form`, `UploadFile.read/write` and `WebSocket` I/O,
+    `anyio.Path` I/O, and the
     thread hand-offs `asyncio.to_thread`/`run_in_threadpool` (the job never runs). A call
     counts when its result is dropped, used as a value, returned from an `async def` (directly,
     through a variable or inside a list/dict it returns), or assigned to a variable that is
