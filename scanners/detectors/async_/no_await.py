@@ -21,8 +21,8 @@ def no_await(project: Project) -> Iterator[Finding]:
     Finds `async def` helpers with no `await`, `async for` or `async with`. Routes,
     dependencies, lifespan and event handlers, decorated functions (frameworks register them),
     functions handed over as callbacks, async generators, stubs, dunder methods, methods of
-    classes that derive from another class, and methods named like an async method that awaits
-    in another class (they implement an async interface) are left alone.
+    classes that derive from another class (`object` aside), and methods named like an async
+    method that awaits in another class (they implement an async interface) are left alone.
 
     ## Why is this bad?
     Every call pays for creating and scheduling a coroutine, callers must `await` it for no
@@ -63,7 +63,7 @@ def no_await(project: Project) -> Iterator[Finding]:
             if fs.name in awaiting_methods:
                 continue
             klass = project.resolver.klass(f"{info.module.module}:{fs.class_qualname}")
-            if klass is None or klass[1].bases:
+            if klass is None or any(base != ("name", "object") for base in klass[1].bases):
                 continue
         yield make_finding(
             project,
