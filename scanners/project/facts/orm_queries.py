@@ -19,6 +19,7 @@ from scanners.project.summary import ModuleSummary
 FILTER_METHODS = frozenset({"filter", "where", "having", "order_by"})
 FILTER_BY = "filter_by"
 ENTITY_CALLS = frozenset({"select", "query", "exec"})
+JOIN_CALLS = frozenset({"join", "outerjoin"})
 INDEX_KEYWORDS = frozenset({"primary_key", "unique", "index"})
 
 
@@ -106,14 +107,25 @@ def _query_entity(node: ast.AST, queries: dict[str, str] | None = None) -> str:
     while isinstance(current, ast.Call):
         func = current.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in JOIN_CALLS and current.args:
+            # ``filter_by`` refines the entity joined last (unknown through a relationship).
+            joined = _dotted(current.args[0])
+            return joined if joined.rpartition(".")[2][:1].isupper() else ""
         if name in ENTITY_CALLS and current.args:
-            return _dotted(current.args[0])
+            return _entity_name(current.args[0])
         if not isinstance(func, ast.Attribute):
             return ""
         current = func.value
     if isinstance(current, ast.Name) and queries:
         return queries.get(current.id, "")
     return ""
+
+
+def _entity_name(node: ast.AST) -> str:
+    """``Model`` / ``models.Model``; ``Model.column`` (a column select) stands for ``Model``."""
+    text = _dotted(node)
+    head, _, last = text.rpartition(".")
+    return head if head and last[:1].islower() and head.rpartition(".")[2][:1].isupper() else text
 
 
 def _dotted(node: ast.AST) -> str:
