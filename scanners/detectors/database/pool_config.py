@@ -38,8 +38,9 @@ def engine_without_pool_settings(project: Project) -> Iterator[Finding]:
     Finds `create_engine(...)` / `create_async_engine(...)` (SQLAlchemy, SQLModel) for a server
     database that sets none of `pool_size`, `max_overflow`, `pool_pre_ping`, `pool_recycle`,
     `pool_timeout` (or an explicit `poolclass`). The URL is followed through module constants,
-    `os.getenv` defaults and settings-class defaults; SQLite and DuckDB URLs are not reported,
-    nor are engines built in tests, scripts and migrations (Alembic's `env.py` included).
+    `os.getenv` defaults, settings-class defaults and the literal start of f-strings; SQLite
+    and DuckDB URLs are not reported, nor are engines built in tests, scripts and migrations
+    (Alembic's `env.py` included).
 
     ## Why is this bad?
     The defaults (5 connections plus 10 overflow, no liveness check, no recycling) fit nobody:
@@ -72,6 +73,9 @@ def engine_without_pool_settings(project: Project) -> Iterator[Finding]:
             continue  # **options may carry the settings; any explicit pool choice is a decision
         url = site.args[0] if site.args else dict(site.kwargs).get("url")
         urls = _url_strings(project, info, url)
+        prefix = info.module.facts.get("db_engine_url_prefixes", {}).get(site.line)
+        if prefix:
+            urls.add(prefix)  # f"sqlite:///{path}": the scheme is in the literal part
         if any(u.lower().startswith(EMBEDDED_SCHEMES) for u in urls):
             continue
         server = next((u for u in urls if u.lower().startswith(SERVER_SCHEMES)), "")

@@ -999,3 +999,53 @@ def extract_loops(tree: ast.Module, summary: ModuleSummary) -> LoopFacts | None:
         (node.name, tuple(_last(dotted(base)) for base in node.bases)) for node in classes
     )
     return LoopFacts(tuple(relationships), functions, tuple(loops), bases)
+
+
+# -- literal beginnings of engine URLs built with f-strings (DB-POOL-CONFIG) ----------------------
+
+
+def _fstring_prefix(node: ast.expr) -> str | None:
+    """The literal text an f-string starts with (``f"sqlite:///{path}"`` -> ``"sqlite:///"``);
+    also through ``+`` (``"sqlite:///" + str(path)``). None when it is no such string."""
+    if isinstance(node, ast.JoinedStr):
+        first = node.values[0] if node.values else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
+        return ""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        if isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+            return node.left.value
+        return _fstring_prefix(node.left)
+    return None
+
+
+@fact_extractor("db_engine_url_prefixes")
+def engine_url_prefixes(tree: ast.Module, summary: ModuleSummary) -> dict[int, str] | None:
+    """``{line: prefix}`` for every ``create_engine(...)``/``create_async_engine(...)`` whose URL
+    is an f-string or a concatenation (directly, or through a name bound to one in this file):
+    the summary keeps no f-string text, and the scheme decides whether a pool matters."""
+    if not _imports_database(summary):
+        return None
+    built: dict[str, str] = {}
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            prefix = _fstring_prefix(node.value)
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if prefix is not None:
+                built.update((t.id, prefix) for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Call) and _last(dotted(node.func)) in ENGINE_CALLS:
+            calls.append(node)
+    found: dict[int, str] = {}
+    for call in calls:
+        url = (
+            call.args[0]
+            if call.args
+            else next((k.value for k in call.keywords if k.arg == "url"), None)
+        )
+        if url is None:
+            continue
+        prefix = built.get(url.id) if isinstance(url, ast.Name) else _fstring_prefix(url)
+        if prefix:
+            found[call.lineno] = prefix
+    return found or None
