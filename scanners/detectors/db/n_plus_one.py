@@ -23,11 +23,16 @@ def n_plus_one(project: Project) -> Iterator[Finding]:
 
     ## What it does
     Finds loops and comprehensions over the rows of a query (run in the same function, or
-    returned by a project function that runs it) whose body executes another query on the
-    session (`session.execute/scalars/scalar/get/query/exec`), or reads a relationship of the
-    row that loads lazily: declared without `lazy="selectin"`/`"joined"`/... and not loaded
-    with `selectinload`/`joinedload`/`subqueryload`/`contains_eager` by the query. Loops over
-    request data (not query results) are not reported.
+    returned by a project function or repository method that runs it), or over a relationship
+    collection of an object a query returned, whose body executes another query on the session
+    (`session.execute/scalars/scalar/get/query/exec/refresh`, directly or through a project
+    helper handed the session), or reads a relationship that loads lazily on the row or on an
+    object reached from it (`for item in order.items: item.product`, also
+    `await row.awaitable_attrs.rel`): declared on the queried model (by attribute name when the
+    model is unknown) without `lazy="selectin"`/`"joined"`/... and not loaded with
+    `selectinload`/`joinedload`/`subqueryload`/`contains_eager` by the query. Sessions are
+    parameters typed or named as such and sessions the function opens; HTTP clients never are.
+    Loops over request data (not query results) are not reported.
 
     ## Why is this bad?
     Each iteration is one more round trip to the database: a page of 100 rows costs 101

@@ -50,11 +50,12 @@ def session_leak(project: Project) -> Iterator[Finding]:
     `async with`, no `try/finally` close, no `contextlib.closing` and not returned to the caller;
     generator dependencies that close their session after `yield` without `finally`;
     dependencies that `return` a new session (nothing closes it); `request.state.<name>` sessions
-    of a middleware closed without `finally`; `engine.connect()` results left open;
+    of a middleware closed without `finally`; `engine.connect()`/`begin()` results left open;
     `sessionmaker`/`async_sessionmaker`/engines built inside a route handler or in a dependency
     or helper a request reaches (on every request; not when cached with `@lru_cache` or kept in
-    a `global`/attribute); and a session injected with `Depends(...)` handed to
-    `BackgroundTasks.add_task` (the dependency closes it before the task runs). Tests, scripts
+    a `global`/attribute); and a session injected with `Depends(...)` (or an
+    `Annotated[Session, Depends(...)]` alias) handed to `BackgroundTasks.add_task` (the
+    dependency closes it before the task runs). Tests, scripts
     and migrations are skipped.
 
     ## Why is this bad?
