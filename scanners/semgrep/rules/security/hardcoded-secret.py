@@ -99,3 +99,11 @@ def issue(sub: str, key: str) -> str:
     token = jwt.encode({"sub": sub}, "Zx9!kq2#Lm7pTr4vWb8nYc3d", algorithm="HS256")
     # ok: hardcoded-secret
     return token + jwt.encode({"sub": sub}, key, algorithm="HS256")
+
+
+# ruleid: hardcoded-secret
+FALLBACK_API_KEY = os.getenv("FALLBACK_API_KEY") or "ak_8c2f1e9d7b3a4c5e6f"
+# ok: hardcoded-secret
+OPTIONAL_TOKEN = os.getenv("OPTIONAL_TOKEN") or ""
+# ok: hardcoded-secret
+DERIVED_TOKEN = compute_token() or "fallbacktokenvalue1"
