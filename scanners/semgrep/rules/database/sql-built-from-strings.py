@@ -105,3 +105,26 @@ async def older_than(age: int, session: AsyncSession) -> None:
     await session.exec(sqlmodel_text(f"DELETE FROM {Seen.__tablename__} WHERE age > :age"), {"age": age})
     # ruleid: sql-built-from-strings
     await session.exec(sqlmodel_text(f"DELETE FROM {Seen.__tablename__} WHERE age > {age}"))
+
+
+@app.get("/branches")
+def branches(sort: str | None, name: str, conn: sqlite3.Connection) -> list:
+    if sort:
+        sql = f"SELECT id FROM seen ORDER BY {sort}"
+    else:
+        sql = "SELECT id FROM seen"
+    # ruleid: sql-built-from-strings
+    rows = list(conn.execute(sql))
+    if name:
+        safe = "SELECT id FROM seen WHERE name = ?"
+    else:
+        safe = "SELECT id FROM seen"
+    # ok: sql-built-from-strings
+    rows += list(conn.execute(safe, (name,) if name else ()))
+    try:
+        query = "SELECT id FROM seen WHERE name = '%s'" % name
+    except ValueError:
+        raise
+    # ruleid: sql-built-from-strings
+    rows += list(conn.execute(query))
+    return rows
