@@ -266,7 +266,8 @@ def _declared_callable_dependencies(project: Project, route: Route) -> list[Depe
         seen.add(origin)
         nodes += by_router.get(origin, [])
         router = project.fastapi.routers.get(origin)
-        if router is not None:
+        # a mounted sub-application runs its own dependencies, not its parent's
+        if router is not None and not router.is_app:
             pending += [parent for parent, _prefix, _deps in router.included_in]
     return nodes
 
