@@ -544,6 +544,8 @@ def _session_receivers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[
 
 
 HTTP_LIBRARIES = frozenset({"requests", "aiohttp", "httpx", "niquests", "boto3", "botocore"})
+# Receivers named after another kind of store or an HTTP client: not a database session.
+HTTP_WORDS = ("http", "client", "aio", "web", "request", "redis", "mongo", "cache", "s3")
 
 
 def _opens_a_session(call: ast.expr, http_names: frozenset[str]) -> bool:
@@ -556,7 +558,7 @@ def _opens_a_session(call: ast.expr, http_names: frozenset[str]) -> bool:
     name = dotted(call.func)
     receiver, _, last = name.rpartition(".")
     root = name.partition(".")[0]
-    if root in HTTP_LIBRARIES or root in http_names or "client" in last.lower():
+    if root in HTTP_LIBRARIES or root in http_names or any(w in last.lower() for w in HTTP_WORDS):
         return False  # requests.Session(), aiohttp.ClientSession(): HTTP, not SQL
     if "session" in last.lower():
         return True
@@ -702,9 +704,6 @@ ROW_METHODS = frozenset(
         "group_by",
     }
 )
-
-
-HTTP_WORDS = ("http", "client", "aio", "web", "request")
 
 
 def _session_like(receiver: str) -> bool:
