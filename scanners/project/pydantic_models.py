@@ -59,6 +59,15 @@ class RouteModels:
     responses: list[str] = field(default_factory=list)  # model cids it answers with
     declares_response_model: bool = False  # `response_model=` given (even None)
     response_model_is_none: bool = False  # `response_model=None`: the object is sent as it is
+    # top-level field names `response_model_exclude=` drops / `response_model_include=` keeps
+    excluded: frozenset[str] = frozenset()
+    included: frozenset[str] | None = None
+
+    def sends(self, field_name: str) -> bool:
+        """Whether the route's response keeps the top-level field ``field_name``."""
+        if field_name in self.excluded:
+            return False
+        return self.included is None or field_name in self.included
 
 
 @dataclass(slots=True)
@@ -261,6 +270,18 @@ def _build(project: Project) -> PydanticModels:
     return result
 
 
+def _field_names(expr: Expr) -> frozenset[str] | None:
+    """`{"a", "b"}` / `["a"]` / `{"a": True}` -> {"a", "b"}; None when not a literal."""
+    if expr[0] == "seq":
+        items: tuple[Expr, ...] = expr[1]
+    elif expr[0] == "dict":
+        items = expr[1]
+    else:
+        return None
+    names = [item[1] for item in items if item[0] == "const" and isinstance(item[1], str)]
+    return frozenset(names) if len(names) == len(items) else None
+
+
 def _route_uses(project: Project, result: PydanticModels) -> None:
     for route in project.routes:
         info = project.function(route.handler)
@@ -289,6 +310,10 @@ def _route_uses(project: Project, result: PydanticModels) -> None:
                     declared = value
                     uses.declares_response_model = True
                     uses.response_model_is_none = value == ("const", None)
+                elif key == "response_model_exclude":
+                    uses.excluded = frozenset(_field_names(value) or ())
+                elif key == "response_model_include":
+                    uses.included = _field_names(value)
         annotation = declared if uses.declares_response_model else fs.returns
         for cid in classes_in_annotation(project, module, fs, annotation):
             if result.is_model(cid) and cid not in uses.responses:

@@ -13,6 +13,7 @@ from scanners.project.pydantic_models import (
     WRITE_METHODS,
     PydanticModels,
     RouteModels,
+    _with_nested,
     classes_in_annotation,
     pydantic_models,
 )
@@ -207,10 +208,11 @@ def response_leak(project: Project) -> Iterator[Finding]:
     directly: `return session.scalars(select(User)).all()`, or a project function annotated to
     return the ORM class: `return await crud.get_user(db, i)`) whose class has such a column,
     reported on the `return`. Fields declared with `Field(exclude=True)` or typed `SecretStr`
-    are not serialized in clear and are not reported. Credentials issued to the client
-    (`access_token`, `refresh_token`, `id_token`, `*session_token`, `csrf_token`,
-    `client_secret`, push tokens) are meant to be returned, and pagination cursors
-    (`next_page_token`) are no credentials: neither is reported.
+    are not serialized in clear, nor are fields every route answering with the model drops
+    (`response_model_exclude=` / `response_model_include=`): none is reported. Credentials
+    issued to the client (`access_token`, `refresh_token`, `id_token`, `*session_token`,
+    `csrf_token`, `client_secret`, push tokens) are meant to be returned, and pagination
+    cursors (`next_page_token`) are no credentials: neither is reported.
 
     ## Why is this bad?
     Every client of the endpoint receives the credential: password hashes can be cracked offline,
@@ -238,12 +240,23 @@ def response_leak(project: Project) -> Iterator[Finding]:
     """
     models = pydantic_models(project)
     reported: set[tuple[str, int]] = set()
+    # routes answering with each model directly (response_model_exclude/include apply there)
+    answering: dict[str, list[RouteModels]] = {}
+    for uses in models.routes.values():
+        for cid in uses.responses:
+            answering.setdefault(cid, []).append(uses)
+    nested: set[str] = set()
+    for root in answering:
+        nested |= _with_nested(project, models, {root}) - {root}
     for cid in sorted(models.response_models):
+        routes = answering.get(cid, []) if cid not in nested else []
         for owner, fact in models.all_fields(cid):
             if not is_sensitive(fact.name, fact.type_names) or (owner.path, fact.line) in reported:
                 continue
             if "exclude" in fact.field_keywords or MASKED_TYPES.intersection(fact.type_names):
                 continue  # never serialized, or serialized as "**********"
+            if routes and not any(uses.sends(fact.name) for uses in routes):
+                continue  # every route answering with it drops the field
             reported.add((owner.path, fact.line))
             model = cid.rpartition(":")[2]
             finding = field_finding(
