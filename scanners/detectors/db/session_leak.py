@@ -51,6 +51,7 @@ def session_leak(project: Project) -> Iterator[Finding]:
     generator dependencies that close their session after `yield` without `finally`;
     dependencies that `return` a new session (nothing closes it); `request.state.<name>` sessions
     of a middleware closed without `finally`; `engine.connect()`/`begin()` results left open;
+    `next(get_db())` out of a session-yielding dependency (its `finally` never runs);
     `sessionmaker`/`async_sessionmaker`/engines built inside a route handler or in a dependency
     or helper a request reaches (on every request; not when cached with `@lru_cache` or kept in
     a `global`/attribute); and a session injected with `Depends(...)` (or an
@@ -87,7 +88,10 @@ def session_leak(project: Project) -> Iterator[Finding]:
         if project.is_offloop(enclosing_function(summary, 1)) or is_migration_module(summary):
             continue
         for opening in facts.openings:
-            if not _opens_session(project, summary, opening.opener, facts_by_module):
+            if opening.via_next:
+                if not _yields_session(project, summary, opening.opener, facts_by_module):
+                    continue
+            elif not _opens_session(project, summary, opening.opener, facts_by_module):
                 continue
             info = enclosing_function(summary, opening.line)
             if info.summary.is_module_body:
@@ -96,6 +100,11 @@ def session_leak(project: Project) -> Iterator[Finding]:
                 message = (
                     f"generator dependency opens `{opening.variable} = {opening.opener}()` and "
                     "closes it without `try/finally`: an exception leaks the session"
+                )
+            elif opening.via_next:
+                message = (
+                    f"`{opening.variable} = next({opening.opener}())` takes a session out of a "
+                    "dependency generator that is never closed: its `finally` never runs"
                 )
             else:
                 message = (
@@ -245,6 +254,29 @@ def _opens_session(
     if wrapped is None or depth >= 3:
         return False
     return _opens_session(project, project.modules[module], wrapped, facts_by_module, depth + 1)
+
+
+def _yields_session(
+    project: Project,
+    summary: ModuleSummary,
+    generator: str,
+    facts_by_module: dict[str, SessionFacts],
+) -> bool:
+    """Whether the generator function ``generator`` (dotted text in ``summary``) yields a
+    session it opens (``get_db``)."""
+    head, _, rest = generator.partition(".")
+    module, name = summary, generator
+    binding = summary.imports.get(head)
+    if binding is not None:
+        target = f"{binding.target}.{rest}" if rest else binding.target
+        module_name, _, name = target.rpartition(".")
+        found = project.resolver.find_module(module_name, summary.module) if module_name else None
+        if found is None:
+            return False
+        module = project.modules[found]
+    facts = facts_by_module.get(module.module, _EMPTY)
+    opener = next((o for n, o in facts.yielders if n == name), None)
+    return opener is not None and _opens_session(project, module, opener, facts_by_module)
 
 
 def _session_class(summary: ModuleSummary, opener: str) -> bool:

@@ -16,6 +16,8 @@
   ``sessionmaker(...)`` is a factory too;
 - ``openings`` also covers ``request.state.<name> = <opener>(...)`` (a middleware or route parks
   the session on the request) and ``<engine>.connect()`` / ``raw_connection()``;
+- ``yielders``: module-level generators yielding a session they open (``get_db``): an opening
+  ``db = next(get_db())`` takes a session whose ``finally`` never runs;
 - ``per_request``: ``sessionmaker``/``async_sessionmaker``/``create_engine``/
   ``create_async_engine`` calls inside functions (route handlers are marked), except those
   cached (``@lru_cache``/``@cache``) or kept in a ``global``/attribute (a lazy singleton): the
@@ -74,6 +76,7 @@ class Opening:
     line: int
     col: int
     in_generator: bool
+    via_next: bool = False  # ``next(get_db())``: ``opener`` is the generator function
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,8 @@ class SessionFacts:
     engines: frozenset[str] = frozenset()
     # (function name, opener it returns, line, col of the returned call, called with arguments)
     wrappers: tuple[tuple[str, str, int, int, bool], ...] = ()
+    # (generator function name, opener of the session it yields): ``get_db`` dependencies
+    yielders: tuple[tuple[str, str], ...] = ()
 
 
 def dotted(node: ast.expr) -> str:
@@ -375,9 +380,20 @@ def _scan_function(
             call = _opening_call(node.value)
             if variable and call is not None and variable not in guarded:
                 opener = dotted(call.func)
+                via_next = opener in {"next", "anext"} and bool(call.args)
+                if via_next:
+                    inner = _opening_call(call.args[0])
+                    opener = dotted(inner.func) if inner is not None else ""
                 if opener:
                     openings.append(
-                        Opening(opener, variable, call.lineno, call.col_offset + 1, is_generator)
+                        Opening(
+                            opener,
+                            variable,
+                            call.lineno,
+                            call.col_offset + 1,
+                            is_generator,
+                            via_next,
+                        )
                     )
         if not isinstance(node, ast.Call):
             continue
@@ -416,6 +432,12 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
                     )
                 )
     builders = {name for name, opener, *_ in wrappers if _last(opener) in FACTORY_CALLS}
+    yielders = [
+        (statement.name, opener)
+        for statement in tree.body
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (opener := _yielded_opener(statement))
+    ]
     for statement in tree.body:
         if not (
             isinstance(statement, ast.Assign | ast.AnnAssign)
@@ -436,7 +458,7 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     for node, _qualname in _definitions(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _scan_function(node, openings, per_request, background, aliases)
-    if not (factories or openings or per_request or background or engines or wrappers):
+    if not (factories or openings or per_request or background or engines or wrappers or yielders):
         return None
     return SessionFacts(
         frozenset(factories),
@@ -445,7 +467,32 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
         tuple(background),
         frozenset(engines),
         tuple(wrappers),
+        tuple(yielders),
     )
+
+
+def _yielded_opener(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """``def get_db(): db = SessionLocal(); try: yield db ...`` (or ``with SessionLocal() as
+    db: yield db``): the dotted text of the call whose result the generator yields."""
+    nodes = _own_nodes(function)
+    yielded = {
+        node.value.id
+        for node in nodes
+        if isinstance(node, ast.Yield) and isinstance(node.value, ast.Name)
+    }
+    if not yielded:
+        return ""
+    for node in nodes:
+        bound: list[tuple[ast.expr | None, ast.expr]] = []
+        if isinstance(node, ast.With | ast.AsyncWith):
+            bound = [(item.optional_vars, item.context_expr) for item in node.items]
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            bound = [(node.targets[0], node.value)]
+        for target, value in bound:
+            call = _opening_call(value)
+            if isinstance(target, ast.Name) and target.id in yielded and call is not None:
+                return dotted(call.func)
+    return ""
 
 
 def _position(call: ast.Call) -> tuple[int, int]:
