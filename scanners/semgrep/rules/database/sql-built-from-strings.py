@@ -128,3 +128,12 @@ def branches(sort: str | None, name: str, conn: sqlite3.Connection) -> list:
     # ruleid: sql-built-from-strings
     rows += list(conn.execute(query))
     return rows
+
+
+@app.get("/bound-later")
+async def bound_later(name: str, limit: int, session: AsyncSession) -> list:
+    # ruleid: sql-built-from-strings
+    rows = await session.execute(text(f"SELECT id FROM seen WHERE name = '{name}' LIMIT :n").bindparams(n=limit))
+    # ok: sql-built-from-strings
+    safe = await session.execute(text("SELECT id FROM seen WHERE name = :name").bindparams(name=name))
+    return [rows, safe]
