@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scanners import scan
 from scanners.catalog import Severity
 from scanners.findings import ScanOptions
 from scanners.semgrep.enclosing import EnclosingIndex
@@ -292,3 +293,38 @@ def test_real_semgrep_rule_errors_are_warnings_and_other_rules_still_run(
     assert len(run.warnings) == 1
     assert run.warnings[0].startswith("Rule parse error (rule broken-rule)")
     assert [(f.rule_id, f.start_line) for f in run.findings] == [("any-sleep", 22)]
+
+
+V1_STYLE_MODEL = """\
+from pydantic import BaseModel
+
+
+class Item(BaseModel):
+    name: str
+
+    class Config:
+        orm_mode = True
+
+
+def dump(item: Item) -> dict:
+    return item.dict()
+"""
+
+
+@pytest.mark.semgrep
+@pytest.mark.parametrize(
+    ("requirements", "reported"),
+    [
+        ("fastapi==0.110.0\npydantic==2.7.1\n", True),
+        ("fastapi==0.99.1\npydantic==1.10.13\n", False),
+    ],
+)
+def test_v1_api_rules_stay_quiet_in_a_project_pinned_to_pydantic_1(
+    tmp_path: Path, requirements: str, reported: bool
+) -> None:
+    semgrep_or_skip()
+    (tmp_path / "models.py").write_text(V1_STYLE_MODEL, encoding="utf-8")
+    (tmp_path / "requirements.txt").write_text(requirements, encoding="utf-8")
+    result = scan(tmp_path, ScanOptions(jobs=1))
+    v1 = [f for f in result.findings if f.category == "PYD-V1-API"]
+    assert bool(v1) is reported, [(f.rule_id, f.start_line) for f in result.findings]
