@@ -25,6 +25,16 @@ class Config:
     debug = False
 
 
+# A settings class that is itself named Config is not a nested v1 configuration.
+# ok: pydantic-v1-config-class
+class Config(BaseModel):
+    debug: bool = False
+
+    # ruleid: pydantic-v1-config-class
+    class Config:
+        extra = "forbid"
+
+
 class LegacyPayload(V1BaseModel):
     title: str
 
