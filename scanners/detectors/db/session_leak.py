@@ -124,6 +124,8 @@ def session_leak(project: Project) -> Iterator[Finding]:
             info = enclosing_function(summary, build.line)
             if not build.in_route and info.fid not in per_request:
                 continue
+            if build.returned and not _built_per_request(project, info.fid, facts_by_module):
+                continue
             kind = (
                 "an engine"
                 if build.call.rpartition(".")[2] in ENGINE_BUILDERS
@@ -190,6 +192,27 @@ def enclosing_function(summary: ModuleSummary, line: int) -> FunctionInfo:
     return FunctionInfo(
         f"{summary.module}:{best_qualname}", summary, summary.functions[best_qualname]
     )
+
+
+def _built_per_request(
+    project: Project, factory: str, facts_by_module: dict[str, SessionFacts]
+) -> bool:
+    """Whether a function returning a new engine/session factory runs for a request without its
+    result being kept: a dependency or route does, and so does a helper a request reaches when
+    one of its request-scoped callers drops the result (``engine = get_engine()`` in a route),
+    but not one whose callers store it (``runtime.engine = create_db_engine()``, a lazy
+    singleton)."""
+    if factory in project.route_handlers or project.is_dependency(factory):
+        return True
+    scoped = _request_scoped_functions(project)
+    for edge in project.edges_in.get(factory, ()):
+        if edge.caller not in scoped or edge.site is None:
+            continue
+        caller = project.function(edge.caller)
+        caller_facts = facts_by_module.get(caller.module.module) if caller is not None else None
+        if caller_facts is None or edge.site.line not in caller_facts.kept_call_lines:
+            return True
+    return False
 
 
 def _request_scoped_functions(project: Project) -> set[str]:

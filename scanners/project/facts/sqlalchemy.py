@@ -86,6 +86,8 @@ class PerRequestBuild:
     col: int
     handler: str
     in_route: bool = True  # inside a function decorated as a route
+    # ``return create_engine(...)``: a factory; whether it runs per request is its callers' call
+    returned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class SessionFacts:
     wrappers: tuple[tuple[str, str, int, int, bool], ...] = ()
     # (generator function name, opener of the session it yields): ``get_db`` dependencies
     yielders: tuple[tuple[str, str], ...] = ()
+    # Lines of calls whose result outlives the function that made it (see ``_kept_builds``).
+    kept_call_lines: frozenset[int] = frozenset()
 
 
 def dotted(node: ast.expr) -> str:
@@ -275,19 +279,34 @@ def _is_cached(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 def _kept_builds(nodes: list[ast.AST]) -> set[int]:
-    """ids of builder calls whose result outlives the call: stored in a ``global`` name or on
-    an attribute/subscript (a lazy singleton, ``app.state.engine = ...``)."""
+    """ids of calls whose result outlives the call: stored in a ``global`` name or on an
+    attribute/subscript (a lazy singleton, ``app.state.engine = ...``), directly or through a
+    local name (``engine = make(); runtime.engine = engine``)."""
     globals_ = {name for node in nodes if isinstance(node, ast.Global) for name in node.names}
+    assignments = [
+        node
+        for node in nodes
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
+    ]
+    stored_names: set[str] = set()
     kept: set[int] = set()
-    for node in nodes:
-        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(
-                isinstance(target, ast.Attribute | ast.Subscript)
-                or (isinstance(target, ast.Name) and target.id in globals_)
-                for target in targets
-            ):
-                kept.update(id(inner) for inner in ast.walk(node.value))
+    for node in assignments:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if any(
+            isinstance(target, ast.Attribute | ast.Subscript)
+            or (isinstance(target, ast.Name) and target.id in globals_)
+            for target in targets
+        ):
+            assert node.value is not None
+            kept.update(id(inner) for inner in ast.walk(node.value))
+            stored_names.update(
+                inner.id for inner in ast.walk(node.value) if isinstance(inner, ast.Name)
+            )
+    for node in assignments:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if any(isinstance(target, ast.Name) and target.id in stored_names for target in targets):
+            assert node.value is not None
+            kept.update(id(inner) for inner in ast.walk(node.value))
     return kept
 
 
@@ -359,12 +378,35 @@ def _session_parameters(
     return found
 
 
+def _local_names(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, nodes: list[ast.AST]
+) -> set[str]:
+    """Parameters and names the function binds itself: ``sessionmaker()`` on a local named
+    ``sessionmaker`` (one read from ``request.state``, say) calls that object, not SQLAlchemy."""
+    arguments = function.args
+    found = {
+        argument.arg
+        for argument in [
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            *(a for a in (arguments.vararg, arguments.kwarg) if a is not None),
+        ]
+    }
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+    return found
+
+
 def _scan_function(
     function: ast.FunctionDef | ast.AsyncFunctionDef,
     openings: list[Opening],
     per_request: list[PerRequestBuild],
     background: list[BackgroundSession],
     aliases: frozenset[str] = frozenset(),
+    *,
+    kept_call_lines: set[int] | None = None,
 ) -> None:
     nodes = _own_nodes(function)
     guarded = _guarded_names(nodes)
@@ -374,6 +416,14 @@ def _scan_function(
     requests = _request_parameters(function)
     cached = _is_cached(function)
     kept = _kept_builds(nodes) if not cached else set()
+    local_names = _local_names(function, nodes)
+    if kept_call_lines is not None:
+        kept_call_lines.update(
+            node.lineno for node in nodes if isinstance(node, ast.Call) and id(node) in kept
+        )
+    returned = {
+        id(node.value) for node in nodes if isinstance(node, ast.Return) and node.value is not None
+    }
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             variable = _opening_target(node.targets[0], requests)
@@ -398,9 +448,22 @@ def _scan_function(
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func)
-        if _last(name) in PER_REQUEST_CALLS and not cached and id(node) not in kept:
+        shadowed = isinstance(node.func, ast.Name) and node.func.id in local_names
+        if (
+            _last(name) in PER_REQUEST_CALLS
+            and not cached
+            and not shadowed
+            and id(node) not in kept
+        ):
             per_request.append(
-                PerRequestBuild(name, node.lineno, node.col_offset + 1, function.name, is_route)
+                PerRequestBuild(
+                    name,
+                    node.lineno,
+                    node.col_offset + 1,
+                    function.name,
+                    is_route,
+                    id(node) in returned,
+                )
             )
         if sessions and _last(name) == "add_task":
             for argument in [*node.args[1:], *(keyword.value for keyword in node.keywords)]:
@@ -455,9 +518,12 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     per_request: list[PerRequestBuild] = []
     background: list[BackgroundSession] = []
     aliases = _session_aliases(tree, summary)
+    kept_call_lines: set[int] = set()
     for node, _qualname in _definitions(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            _scan_function(node, openings, per_request, background, aliases)
+            _scan_function(
+                node, openings, per_request, background, aliases, kept_call_lines=kept_call_lines
+            )
     if not (factories or openings or per_request or background or engines or wrappers or yielders):
         return None
     return SessionFacts(
@@ -468,6 +534,7 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
         frozenset(engines),
         tuple(wrappers),
         tuple(yielders),
+        frozenset(kept_call_lines),
     )
 
 
