@@ -93,6 +93,13 @@ OAUTH = {
     "token_url": "https://auth.example.org/token",
 }
 
+# A mapping of the provider's field names onto ours.
+PROFILE_FIELDS = {
+    "username": "id",
+    # ok: hardcoded-secret
+    "password": "provider",
+}
+
 
 def issue(sub: str, key: str) -> str:
     # ruleid: hardcoded-secret
