@@ -76,3 +76,11 @@ def lookup(session, token_hash: str, kind: str, client_secret: str, existing: st
     # ok: secret-compared-with-eq
     changed = client_secret != existing.client_secret
     return session.execute(statement), changed
+
+
+def completion_args(words: list[str]) -> list[str]:
+    incomplete = os.environ.get("COMP_CWORD", "")
+    # ok: secret-compared-with-eq
+    if words and words[-1] == incomplete:
+        words.pop()
+    return words
