@@ -299,9 +299,10 @@ def _kept_builds(nodes: list[ast.AST]) -> set[int]:
         ):
             assert node.value is not None
             kept.update(id(inner) for inner in ast.walk(node.value))
-            stored_names.update(
-                inner.id for inner in ast.walk(node.value) if isinstance(inner, ast.Name)
-            )
+            # The name itself is stored (`holder.engine = built`), not merely passed along
+            # (`session.tag = track(session)`).
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            stored_names.update(value.id for value in values if isinstance(value, ast.Name))
     for node in assignments:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if any(isinstance(target, ast.Name) and target.id in stored_names for target in targets):
