@@ -63,6 +63,8 @@ DIRECT_OPENERS = frozenset(
     }
 )
 ENGINE_CALLS = frozenset({"create_engine", "create_async_engine"})
+# Modules imported whole whose attributes build engines (``sa.create_engine(...)``).
+ENGINE_MODULES = frozenset({"sqlalchemy", "sqlalchemy.ext.asyncio", "sqlmodel"})
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket"}
 )
@@ -173,19 +175,27 @@ def _definitions(
                     pending.append((list(inner), prefix))
 
 
+_OWN_NODES = "_audit_own_nodes"
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
 def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """The nodes of ``function``'s body, without those of nested functions and classes."""
+    """The nodes of ``function``'s body, without those of nested functions and classes.
+
+    Kept on the node: the session and loop extractors both ask for every function of the same
+    tree, several times each (the tree lives only while its file's facts are extracted)."""
+    cached: list[ast.AST] | None = getattr(function, _OWN_NODES, None)
+    if cached is not None:
+        return cached
     found: list[ast.AST] = []
     pending: list[ast.AST] = list(function.body)
     while pending:
         node = pending.pop()
         found.append(node)
-        for child in ast.iter_child_nodes(node):
-            if isinstance(
-                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
-            ):
-                continue
-            pending.append(child)
+        pending.extend(
+            child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES)
+        )
+    setattr(function, _OWN_NODES, found)
     return found
 
 
@@ -1138,8 +1148,11 @@ def engine_url_prefixes(tree: ast.Module, summary: ModuleSummary) -> dict[int, s
     """``{line: prefix}`` for every ``create_engine(...)``/``create_async_engine(...)`` whose URL
     is an f-string or a concatenation (directly, or through a name bound to one in this file):
     the summary keeps no f-string text, and the scheme decides whether a pool matters."""
-    if not _imports_database(summary):
-        return None
+    if not any(
+        binding.target.rpartition(".")[2] in ENGINE_CALLS or binding.target in ENGINE_MODULES
+        for binding in summary.imports.values()
+    ):
+        return None  # no engine builder in reach: skip walking the whole tree
     built: dict[str, str] = {}
     calls: list[ast.Call] = []
     for node in ast.walk(tree):
