@@ -549,6 +549,21 @@ def extract_sessions(tree: ast.Module, summary: ModuleSummary) -> SessionFacts |
     )
 
 
+def _name_bindings(nodes: list[ast.AST]) -> Iterator[tuple[str, ast.expr]]:
+    """(name, value) for ``name = value`` and ``with value as name`` among ``nodes``."""
+    for node in nodes:
+        if isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    yield item.optional_vars.id, item.context_expr
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            yield node.targets[0].id, node.value
+
+
 def _yielded_opener(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """``def get_db(): db = SessionLocal(); try: yield db ...`` (or ``with SessionLocal() as
     db: yield db``): the dotted text of the call whose result the generator yields."""
@@ -560,16 +575,10 @@ def _yielded_opener(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     }
     if not yielded:
         return ""
-    for node in nodes:
-        bound: list[tuple[ast.expr | None, ast.expr]] = []
-        if isinstance(node, ast.With | ast.AsyncWith):
-            bound = [(item.optional_vars, item.context_expr) for item in node.items]
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            bound = [(node.targets[0], node.value)]
-        for target, value in bound:
-            call = _opening_call(value)
-            if isinstance(target, ast.Name) and target.id in yielded and call is not None:
-                return dotted(call.func)
+    for name, value in _name_bindings(nodes):
+        call = _opening_call(value)
+        if name in yielded and call is not None:
+            return dotted(call.func)
     return ""
 
 
@@ -694,42 +703,21 @@ def _http_clients(nodes: list[ast.AST], http_names: frozenset[str]) -> set[str]:
     """Names bound to an HTTP client (``with requests.Session() as session``): never a
     database session, whatever they are called."""
     found: set[str] = set()
-    for node in nodes:
-        bound: list[tuple[ast.expr | None, ast.expr]] = []
-        if isinstance(node, ast.With | ast.AsyncWith):
-            bound = [(item.optional_vars, item.context_expr) for item in node.items]
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            bound = [(node.targets[0], node.value)]
-        for target, bound_value in bound:
-            value = bound_value.value if isinstance(bound_value, ast.Await) else bound_value
-            if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
-                continue
-            name = dotted(value.func)
-            root = name.partition(".")[0]
-            if root in HTTP_LIBRARIES or root in http_names or "client" in _last(name).lower():
-                found.add(target.id)
+    for target, bound_value in _name_bindings(nodes):
+        value = bound_value.value if isinstance(bound_value, ast.Await) else bound_value
+        if not isinstance(value, ast.Call):
+            continue
+        name = dotted(value.func)
+        root = name.partition(".")[0]
+        if root in HTTP_LIBRARIES or root in http_names or "client" in _last(name).lower():
+            found.add(target)
     return found
 
 
 def _opened_receivers(nodes: list[ast.AST], http_names: frozenset[str]) -> set[str]:
     """Names bound to a session or connection the function opens itself
     (``with SessionLocal() as s``, ``conn = engine.connect()``)."""
-    found: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
-                if isinstance(item.optional_vars, ast.Name) and _opens_a_session(
-                    item.context_expr, http_names
-                ):
-                    found.add(item.optional_vars.id)
-        elif (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and _opens_a_session(node.value, http_names)
-        ):
-            found.add(node.targets[0].id)
-    return found
+    return {name for name, value in _name_bindings(nodes) if _opens_a_session(value, http_names)}
 
 
 ENTITY_CALLS = frozenset({"select", "query"})
