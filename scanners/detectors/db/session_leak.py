@@ -260,16 +260,13 @@ def _opens_session(
         wrapped = _wrapped(own, head)
         if wrapped is not None and wrapped != opener:
             return _opens_session(project, summary, wrapped, facts_by_module, depth + 1)
-    binding = summary.imports.get(head)
-    if binding is None:
-        return False
-    target = f"{binding.target}.{rest}" if rest else binding.target
+    target = _imported_target(summary, opener)
     if target in SESSION_CLASSES or target in DRIVER_CONNECTS:
         return True
-    module_name, _, name = target.rpartition(".")
-    module = project.resolver.find_module(module_name, summary.module) if module_name else None
-    if module is None:
+    defined = _defined_in(project, summary, opener)
+    if defined is None:
         return False
+    module, name = defined
     facts = facts_by_module.get(module, _EMPTY)
     if name in facts.factories:
         return True
@@ -287,27 +284,39 @@ def _yields_session(
 ) -> bool:
     """Whether the generator function ``generator`` (dotted text in ``summary``) yields a
     session it opens (``get_db``)."""
-    head, _, rest = generator.partition(".")
     module, name = summary, generator
-    binding = summary.imports.get(head)
-    if binding is not None:
-        target = f"{binding.target}.{rest}" if rest else binding.target
-        module_name, _, name = target.rpartition(".")
-        found = project.resolver.find_module(module_name, summary.module) if module_name else None
-        if found is None:
+    if _imported_target(summary, generator) is not None:
+        defined = _defined_in(project, summary, generator)
+        if defined is None:
             return False
-        module = project.modules[found]
+        module, name = project.modules[defined[0]], defined[1]
     facts = facts_by_module.get(module.module, _EMPTY)
     opener = next((o for n, o in facts.yielders if n == name), None)
     return opener is not None and _opens_session(project, module, opener, facts_by_module)
 
 
-def _session_class(summary: ModuleSummary, opener: str) -> bool:
-    head, _, rest = opener.partition(".")
+def _imported_target(summary: ModuleSummary, dotted: str) -> str | None:
+    """The qualified name ``dotted`` (text in ``summary``) stands for through an import
+    (``orm.Session`` -> ``sqlalchemy.orm.Session``), None when its head is not imported."""
+    head, _, rest = dotted.partition(".")
     binding = summary.imports.get(head)
     if binding is None:
-        return False
-    return (f"{binding.target}.{rest}" if rest else binding.target) in SESSION_CLASSES
+        return None
+    return f"{binding.target}.{rest}" if rest else binding.target
+
+
+def _defined_in(project: Project, summary: ModuleSummary, dotted: str) -> tuple[str, str] | None:
+    """(project module, name) an imported ``dotted`` refers to, None outside the project."""
+    target = _imported_target(summary, dotted)
+    if target is None:
+        return None
+    module_name, _, name = target.rpartition(".")
+    module = project.resolver.find_module(module_name, summary.module) if module_name else None
+    return (module, name) if module is not None else None
+
+
+def _session_class(summary: ModuleSummary, opener: str) -> bool:
+    return _imported_target(summary, opener) in SESSION_CLASSES
 
 
 def _wrapped(facts: SessionFacts, function: str) -> str | None:
@@ -328,13 +337,8 @@ def _is_engine(
     head, _, rest = receiver.partition(".")
     if not rest and head in facts_by_module.get(summary.module, _EMPTY).engines:
         return True
-    binding = summary.imports.get(head)
-    if binding is None:
-        return False
-    target = f"{binding.target}.{rest}" if rest else binding.target
-    module_name, _, name = target.rpartition(".")
-    module = project.resolver.find_module(module_name, summary.module) if module_name else None
-    return module is not None and name in facts_by_module.get(module, _EMPTY).engines
+    defined = _defined_in(project, summary, receiver)
+    return defined is not None and defined[1] in facts_by_module.get(defined[0], _EMPTY).engines
 
 
 _EMPTY = SessionFacts(frozenset(), (), (), ())
