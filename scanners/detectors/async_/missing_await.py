@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from scanners.detectors.base import make_call_finding, render
 from scanners.detectors.registry import detector
 from scanners.findings import Finding
+from scanners.parsing import parse_python
 from scanners.project.infer import infer_callee
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.resolve import Value
@@ -195,33 +197,52 @@ _DISPLAYS = (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Starred)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-def _function_node(
-    project: Project, info: FunctionInfo
-) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, dict[ast.AST, ast.AST]] | None:
-    """The function's syntax tree (parsed again from the file) and each node's parent."""
+_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
-    def parse() -> ast.Module | None:
+
+class _FunctionTree(NamedTuple):
+    """A function's syntax tree, each node's parent and its calls by (line, col)."""
+
+    node: _FunctionNode
+    parents: dict[ast.AST, ast.AST]
+    calls: dict[tuple[int, int], ast.Call]
+
+
+def _module_functions(project: Project, path: str) -> dict[tuple[str, int], _FunctionNode]:
+    """The file's functions by (name, line), parsed again once per file (the summaries keep no
+    syntax trees)."""
+
+    def parse() -> dict[tuple[str, int], _FunctionNode]:
         try:
-            text = (project.root / info.path).read_text(encoding="utf-8", errors="replace")
-            return ast.parse(text)
-        except (OSError, SyntaxError, ValueError):
-            return None
+            text = (project.root / path).read_text(encoding="utf-8", errors="replace")
+            tree = parse_python(text, path)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return {}
+        return {
+            (node.name, node.lineno): node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
 
-    tree = project.memo(f"async.missing_await.ast:{info.path}", parse)
-    if tree is None:
-        return None
-    fs = info.summary
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            and node.name == fs.name
-            and node.lineno == fs.line
-        ):
-            parents = {
-                child: parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)
-            }
-            return node, parents
-    return None
+    return project.memo(f"async.missing_await.functions:{path}", parse)
+
+
+def _function_tree(project: Project, info: FunctionInfo) -> _FunctionTree | None:
+    def compute() -> _FunctionTree | None:
+        fs = info.summary
+        node = _module_functions(project, info.path).get((fs.name, fs.line))
+        if node is None:
+            return None
+        parents: dict[ast.AST, ast.AST] = {}
+        calls: dict[tuple[int, int], ast.Call] = {}
+        for parent in ast.walk(node):
+            if isinstance(parent, ast.Call):
+                calls.setdefault((parent.lineno, parent.col_offset + 1), parent)
+            for child in ast.iter_child_nodes(parent):
+                parents[child] = parent
+        return _FunctionTree(node, parents, calls)
+
+    return project.memo(f"async.missing_await.tree:{info.fid}", compute)
 
 
 def _returned_as_is(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
@@ -261,10 +282,10 @@ def _only_lost(
 
 def _read_in_closure(project: Project, info: FunctionInfo, name: str) -> bool:
     """Does a nested function or lambda read ``name`` (and may await it there)?"""
-    found = _function_node(project, info)
+    found = _function_tree(project, info)
     if found is None:
         return False
-    function = found[0]
+    function = found.node
     return any(
         isinstance(inner, ast.Name) and inner.id == name and isinstance(inner.ctx, ast.Load)
         for node in ast.walk(function)
@@ -273,26 +294,15 @@ def _read_in_closure(project: Project, info: FunctionInfo, name: str) -> bool:
     )
 
 
-def _call_node(function: ast.AST, site: CallSite) -> ast.Call | None:
-    for node in ast.walk(function):
-        if (
-            isinstance(node, ast.Call)
-            and node.lineno == site.line
-            and node.col_offset == site.col - 1
-        ):
-            return node
-    return None
-
-
 def _returned_unawaited(project: Project, info: FunctionInfo, site: CallSite) -> str:
     """A coroutine kept in a variable or a display that is never awaited: an `async def` hands
     it back inside its return value (`rows = repo.latest()` ... `return {"rows": rows}`: a
     route's return value is serialized, a helper's caller awaits the helper, not what it
     returns), or it only reaches built-ins (`str(data)`, `len(rows)`)."""
-    found = _function_node(project, info)
+    found = _function_tree(project, info)
     if found is None:
         return ""
-    function, parents = found
+    function, parents, calls = found
     is_async = info.summary.is_async
 
     def lost(node: ast.AST) -> bool:
@@ -311,7 +321,7 @@ def _returned_unawaited(project: Project, info: FunctionInfo, site: CallSite) ->
             return f"it is assigned to {site.target!r}, which is never awaited"
         return ""
     if site.usage == USAGE_ELEMENT and is_async:
-        call = _call_node(function, site)
+        call = calls.get((site.line, site.col))
         if call is None:
             return ""
         if _returned_as_is(call, parents):
