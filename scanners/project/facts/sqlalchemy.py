@@ -881,6 +881,7 @@ def _loops_of(
     entities: dict[str, str] = {}
     assignments = [node for node in nodes if isinstance(node, ast.Assign)]
     for _ in range(2):
+        before = (len(query_names), len(entities))
         for assignment in assignments:
             targets = [target.id for target in assignment.targets if isinstance(target, ast.Name)]
             if _is_rows(assignment.value, receivers, query_names):
@@ -888,6 +889,8 @@ def _loops_of(
             entity = _entity(assignment.value, entities)
             if entity:
                 entities.update(dict.fromkeys(targets, entity))
+        if (len(query_names), len(entities)) == before:
+            break  # nothing learnt: a second pass would read the same
 
     def from_query(expression: ast.expr) -> bool:
         return _is_rows(expression, receivers, query_names)
@@ -967,11 +970,12 @@ def _loops_of(
             query_calls = [part for part in inner if _is_query_call(part, receivers)]
             first = min(query_calls, key=lambda part: getattr(part, "lineno", 0), default=None)
             lazy = tuple(sorted(_row_attributes(inner, names, reached)))
+            queries = {id(part) for part in query_calls}
             helpers = tuple(
                 (callee_text(part), part.lineno, part.col_offset + 1)
                 for part in inner
                 if isinstance(part, ast.Call)
-                and not _is_query_call(part, receivers)
+                and id(part) not in queries
                 and _hands_session(part, receivers, instances)
             )
             if first is None and not lazy and not helpers:
