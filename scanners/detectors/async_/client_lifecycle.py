@@ -40,13 +40,9 @@ def _lifecycle_problem(
         if not _has_limits(site, keywords):
             return "created without explicit connection limits"
         return ""
-    if (
-        project.is_route(info.fid)
-        or project.routes_reaching(info.fid)
-        or info.fid in reachable_from_routes(project)
-    ):
-        # Also `def` routes and dependencies (`Depends(Client)` builds one per request) and
-        # the helpers they call: they run in the threadpool, but once per request all the same.
+    if info.fid in reachable_from_routes(project):
+        # Routes, their dependencies (`Depends(Client)` builds one per request) and what they
+        # call, `def` ones too: in the threadpool, but once per request all the same.
         return "created for every request"
     if _only_called_at_import(project, info):
         maker = fs.class_qualname.rsplit(".", 1)[-1] if fs.name == "__init__" else fs.name
