@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanners.detectors.routes.declarations import declaration_keywords
 from scanners.project.facts.pydantic import ClassFact, FieldFact
 from scanners.project.model import Project
 from scanners.project.resolve import split_fid
@@ -148,27 +149,6 @@ def _is_annotated_dependency(annotation: Expr | None) -> bool:
     base = annotation[1]
     name = base[1] if base[0] == "name" else base[2] if base[0] == "attr" else ""
     return name == "Annotated" and any(_is_function_dependency(item) for item in annotation[2])
-
-
-def _route_decorator(fs: FunctionSummary, line: int) -> Expr | None:
-    for decorator, decorator_line in zip(fs.decorators, fs.decorator_lines, strict=False):
-        if decorator_line == line and decorator[0] == "call":
-            return decorator
-    return None
-
-
-def _route_declaration(
-    project: Project, module: ModuleSummary, fs: FunctionSummary, line: int
-) -> Expr | None:
-    """The decorator call declaring a route at ``line``, or the ``add_api_route(...)`` call."""
-    decorator = _route_decorator(fs, line)
-    if decorator is not None:
-        return decorator
-    for other in module.functions.values():
-        for site in other.calls:
-            if site.line == line and site.func[0] == "attr" and site.func[2] == "add_api_route":
-                return site.call
-    return None
 
 
 # Validating the raw request body with a model makes that model a request model.
@@ -302,18 +282,15 @@ def _route_uses(project: Project, result: PydanticModels) -> None:
         for cid in _validated_bodies(project, module, fs):
             if result.is_model(cid):
                 result.request_models.add(cid)
-        decorator = _route_declaration(project, module, fs, route.line)
-        declared: Expr | None = None
-        if decorator is not None:
-            for key, value in decorator[3]:
-                if key == "response_model":
-                    declared = value
-                    uses.declares_response_model = True
-                    uses.response_model_is_none = value == ("const", None)
-                elif key == "response_model_exclude":
-                    uses.excluded = frozenset(_field_names(value) or ())
-                elif key == "response_model_include":
-                    uses.included = _field_names(value)
+        keywords = declaration_keywords(project, route)
+        declared = keywords.get("response_model")
+        if "response_model" in keywords:
+            uses.declares_response_model = True
+            uses.response_model_is_none = declared == ("const", None)
+        if "response_model_exclude" in keywords:
+            uses.excluded = frozenset(_field_names(keywords["response_model_exclude"]) or ())
+        if "response_model_include" in keywords:
+            uses.included = _field_names(keywords["response_model_include"])
         annotation = declared if uses.declares_response_model else fs.returns
         for cid in classes_in_annotation(project, module, fs, annotation):
             if result.is_model(cid) and cid not in uses.responses:
