@@ -286,10 +286,8 @@ class Project:
             out: list[CallEdge] = []
             for site, value in zip(info.summary.calls, self.resolved_calls(info), strict=True):
                 callee = self._callee_fid(value)
-                if callee and not self._offloaded_by_decorator(callee, site):
-                    out.append(CallEdge(info.fid, callee, site))
-                    if self._streamed_in_threadpool(info, callee, site):
-                        self._threadpool_sites.add((info.fid, site.line, site.col))
+                if callee:
+                    self._add_call_edge(out, info, callee, site)
             for dependency in self.fastapi.depends_of.get(info.fid, ()):
                 out.append(CallEdge(info.fid, dependency, None, "depends"))
             if out:
@@ -297,10 +295,22 @@ class Project:
                 for edge in out:
                     self.edges_in.setdefault(edge.callee, []).append(edge)
 
+    def _add_call_edge(
+        self, out: list[CallEdge], info: FunctionInfo, callee: str, site: CallSite
+    ) -> bool:
+        """Append the edge for ``site`` to ``out`` unless a decorator offloads the callee."""
+        if self._offloaded_by_decorator(callee, site):
+            return False
+        out.append(CallEdge(info.fid, callee, site))
+        if self._streamed_in_threadpool(info, callee, site):
+            self._threadpool_sites.add((info.fid, site.line, site.col))
+        return True
+
     def _infer_edges(self) -> None:
         """Edges the resolver could not see: ``param.method()`` on an unannotated parameter
         whose callers pass an instance of a project class (``scanners.project.infer``). A few
         rounds, since each new edge can reveal the callers of the next function."""
+        inferred: set[int] = set()  # call sites (by identity) given an inferred edge
         for _ in range(3):
             self.infer_generation += 1
             added = False
@@ -311,21 +321,19 @@ class Project:
                 for site, value in zip(calls, self.resolved_calls(info), strict=True):
                     if value is not None or site.func[0] != "attr":
                         continue
+                    if id(site) in inferred:
+                        continue
                     callee = self._callee_fid(infer_callee(self, info, site, None))
-                    if not callee or self._offloaded_by_decorator(callee, site):
-                        continue
-                    out = self.edges_out.setdefault(info.fid, [])
-                    if any(edge.site is site for edge in out):
-                        continue
-                    edge = CallEdge(info.fid, callee, site)
-                    out.append(edge)
-                    self.edges_in.setdefault(callee, []).append(edge)
-                    if self._streamed_in_threadpool(info, callee, site):
-                        self._threadpool_sites.add((info.fid, site.line, site.col))
-                    added = True
+                    new: list[CallEdge] = []
+                    if callee and self._add_call_edge(new, info, callee, site):
+                        inferred.add(id(site))
+                        self.edges_out.setdefault(info.fid, []).extend(new)
+                        self.edges_in.setdefault(callee, []).extend(new)
+                        added = True
             if not added:
-                break
-        self.infer_generation += 1
+                break  # this round's inferences saw the final graph: keep them for detectors
+        else:
+            self.infer_generation += 1
 
     # -- routes ---------------------------------------------------------------------------------
     @property
