@@ -245,8 +245,8 @@ def _build(project: Project) -> PydanticModels:
         and cid not in result.response_models
     }
     result.request_models |= named_inputs
-    result.request_models = _with_nested(project, result, result.request_models)
-    result.response_models = _with_nested(project, result, result.response_models)
+    result.request_models = with_nested(project, result, result.request_models)
+    result.response_models = with_nested(project, result, result.response_models)
     return result
 
 
@@ -298,7 +298,7 @@ def _route_uses(project: Project, result: PydanticModels) -> None:
                 result.response_models.add(cid)
 
 
-def _with_nested(project: Project, result: PydanticModels, roots: set[str]) -> set[str]:
+def with_nested(project: Project, result: PydanticModels, roots: set[str]) -> set[str]:
     """``roots`` plus every model reachable through field annotations (nested models)."""
     found = set(roots)
     stack = list(roots)

@@ -13,9 +13,9 @@ from scanners.project.pydantic_models import (
     WRITE_METHODS,
     PydanticModels,
     RouteModels,
-    _with_nested,
     classes_in_annotation,
     pydantic_models,
+    with_nested,
 )
 from scanners.project.summary import Expr
 
@@ -247,7 +247,7 @@ def response_leak(project: Project) -> Iterator[Finding]:
             answering.setdefault(cid, []).append(uses)
     nested: set[str] = set()
     for root in answering:
-        nested |= _with_nested(project, models, {root}) - {root}
+        nested |= with_nested(project, models, {root}) - {root}
     for cid in sorted(models.response_models):
         routes = answering.get(cid, []) if cid not in nested else []
         for owner, fact in models.all_fields(cid):

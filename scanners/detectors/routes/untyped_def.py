@@ -9,7 +9,7 @@ from scanners.detectors.registry import detector
 from scanners.detectors.routes.graph import reachable_from_routes
 from scanners.findings import Finding
 from scanners.project.model import FunctionInfo, Project
-from scanners.project.pydantic_models import _with_nested, pydantic_models
+from scanners.project.pydantic_models import pydantic_models, with_nested
 from scanners.project.summary import Expr, FunctionSummary
 
 RULE_ID = "untyped-def-reachable-from-route"
@@ -131,12 +131,13 @@ def _model_hooks(project: Project) -> dict[str, str]:
     models = pydantic_models(project)
     labels: dict[str, str] = {}
     for fid, uses in sorted(models.routes.items()):
+        routes = project.route_handlers.get(fid)
+        if not routes:
+            continue
         for cid in (*(cid for _name, cid in uses.bodies), *uses.responses):
-            routes = project.route_handlers.get(fid, [])
-            if routes:
-                labels.setdefault(cid, routes[0].label)
+            labels.setdefault(cid, routes[0].label)
     # the models routes really use, and the models nested in them (not every `*In` class)
-    used = _with_nested(project, models, set(labels))
+    used = with_nested(project, models, set(labels))
     found: dict[str, str] = {}
     for cid in sorted(used):
         klass = project.resolver.klass(cid)
