@@ -59,8 +59,9 @@ def _init_parameter_value(project: Project, info: FunctionInfo, attribute: str) 
 def caller_value(project: Project, info: FunctionInfo, name: str, depth: int = 0) -> Value | None:
     """The instance the callers pass for the unannotated parameter ``name`` (None when the
     callers that tell disagree on its type)."""
-    # Keyed by the call graph's generation: edges found by inference add callers.
-    key = f"infer.caller_value:{project.infer_generation}:{info.fid}:{name}"
+    # Keyed by the call graph's generation (edges found by inference add callers) and by the
+    # depth: an answer cut short at the depth limit is not the answer for a direct question.
+    key = f"infer.caller_value:{project.infer_generation}:{depth}:{info.fid}:{name}"
     return project.memo(key, lambda: _caller_value(project, info, name, depth))
 
 
