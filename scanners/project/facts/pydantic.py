@@ -347,12 +347,12 @@ _SINGLE_TARGET = (
 )
 
 
-def _field_aliases(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[str, str]]:
+def _field_aliases(nodes: list[ast.AST]) -> dict[str, tuple[str, str]]:
     """Locals assigned once from a field, `company = payload.company` -> {company: (payload,
-    company)}: using the local is using the field."""
+    company)}: using the local is using the field. ``nodes``: the function's walked nodes."""
     found: dict[str, tuple[str, str]] = {}
     assigned: dict[str, int] = {}
-    for node in ast.walk(function):
+    for node in nodes:
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets
@@ -361,7 +361,8 @@ def _field_aliases(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             targets = [item.optional_vars for item in node.items if item.optional_vars]
         for target in targets:
-            for name in ast.walk(target):
+            names = [target] if isinstance(target, ast.Name) else ast.walk(target)
+            for name in names:
                 if isinstance(name, ast.Name):
                     assigned[name.id] = assigned.get(name.id, 0) + 1
         if (
@@ -378,14 +379,15 @@ def _field_aliases(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str
 def _function_uses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionUses:
     derefs: list[tuple[str, str, int]] = []
     guarded: set[tuple[str, str]] = set()
-    aliases = _field_aliases(function)
+    nodes = list(ast.walk(function))
+    aliases = _field_aliases(nodes)
 
     def ref_of(node: ast.expr) -> tuple[str, str] | None:
         if isinstance(node, ast.Name):
             return aliases.get(node.id)
         return _field_ref(node)
 
-    for node in ast.walk(function):
+    for node in nodes:
         for used in _consumed(node):
             ref = ref_of(used)
             if ref is not None:
