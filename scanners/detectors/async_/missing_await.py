@@ -22,6 +22,7 @@ from scanners.project.summary import (
     USAGE_STMT,
     USAGE_VALUE,
     CallSite,
+    Expr,
 )
 
 RULE_ID = "missing-await"
@@ -313,7 +314,7 @@ def _returned_unawaited(project: Project, info: FunctionInfo, site: CallSite) ->
             isinstance(parent, ast.Call)
             and node in parent.args
             and isinstance(parent.func, ast.Name)
-            and _is_builtin(project, info, parent.func.id)
+            and bool(_builtin_name(project, info, ("name", parent.func.id)))
         )
 
     if site.usage == USAGE_ASSIGN and site.target:
@@ -339,9 +340,12 @@ def _returned_unawaited(project: Project, info: FunctionInfo, site: CallSite) ->
     return ""
 
 
-def _is_builtin(project: Project, info: FunctionInfo, name: str) -> bool:
-    callee = project.resolve(info, ("name", name))
-    return callee is not None and callee[0] == "ext" and str(callee[1]).startswith("builtins.")
+def _builtin_name(project: Project, info: FunctionInfo, expr: Expr) -> str:
+    """The built-in (``len``, ``str``) ``expr`` names inside ``info``, else ""."""
+    value = project.resolve(info, expr)
+    if value is None or value[0] != "ext" or not str(value[1]).startswith("builtins."):
+        return ""
+    return str(value[1]).removeprefix("builtins.")
 
 
 def _dropped(project: Project, info: FunctionInfo, site: CallSite) -> str:
@@ -360,9 +364,9 @@ def _dropped(project: Project, info: FunctionInfo, site: CallSite) -> str:
     if usage in (USAGE_ASSIGN, USAGE_ELEMENT):
         return _returned_unawaited(project, info, site)
     if usage == USAGE_ARG and site.arg_of is not None:
-        consumer = project.resolve(info, site.arg_of)
-        if consumer is not None and consumer[0] == "ext" and consumer[1].startswith("builtins."):
-            return f"it is passed to {consumer[1].removeprefix('builtins.')}()"
+        builtin = _builtin_name(project, info, site.arg_of)
+        if builtin:
+            return f"it is passed to {builtin}()"
     return ""
 
 
