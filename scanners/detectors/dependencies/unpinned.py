@@ -55,8 +55,11 @@ def unpinned_dependencies(project: Project) -> Iterator[Finding]:
     ```
     """
     manifests, locked_dirs = project_manifests(project)
-    compiled = {m.path for m in manifests if not m.error and m.requirements and not m.unpinned} | {
-        m.path for m in manifests if m.constrained
+    # fully pinned files: a pip-tools `X.in` compiled into one of them is locked
+    compiled = {
+        m.path
+        for m in manifests
+        if m.constrained or (not m.error and m.requirements and not m.unpinned)
     }
     for manifest in manifests:
         if manifest.error or manifest.constrained or not manifest.unpinned:
@@ -71,7 +74,7 @@ def _compiled(manifest: Manifest, pinned_paths: set[str]) -> bool:
     its lock file."""
     if not manifest.path.endswith(".in"):
         return False
-    return manifest.path[: -len(".in")] + ".txt" in pinned_paths
+    return manifest.path.removesuffix(".in") + ".txt" in pinned_paths
 
 
 def _locked(manifest: Manifest, locked_dirs: set[str]) -> bool:
