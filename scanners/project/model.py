@@ -64,6 +64,9 @@ class CallEdge:
     callee: str  # fid
     site: CallSite | None  # None for a dependency edge (route -> Depends(dep))
     kind: str = "call"  # "call" or "depends"
+    # The callee's body runs in the threadpool, not on the caller's loop: a plain-`def`
+    # generator handed to `StreamingResponse(...)`, which Starlette iterates in a thread.
+    in_threadpool: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,6 @@ class Project:
         self.edges_in: dict[str, list[CallEdge]] = {}
         self._line_cache: dict[str, list[str]] = {}
         self._offloop: dict[str, bool] = {}
-        # Call sites whose callee's body runs in the threadpool (caller fid, line, col).
-        self._threadpool_sites: set[tuple[str, int, int]] = set()
         self.infer_generation = 0  # bumped whenever inferred edges change the call graph
         # Type inference follows returns and assignments across functions: deep but finite.
         recursion = sys.getrecursionlimit()
@@ -301,9 +302,8 @@ class Project:
         """Append the edge for ``site`` to ``out`` unless a decorator offloads the callee."""
         if self._offloaded_by_decorator(callee, site):
             return False
-        out.append(CallEdge(info.fid, callee, site))
-        if self._streamed_in_threadpool(info, callee, site):
-            self._threadpool_sites.add((info.fid, site.line, site.col))
+        threadpool = self._streamed_in_threadpool(info, callee, site)
+        out.append(CallEdge(info.fid, callee, site, in_threadpool=threadpool))
         return True
 
     def _infer_edges(self) -> None:
@@ -372,9 +372,7 @@ class Project:
         for edge in self.edges_out.get(fid, ()):
             if edge.kind == "depends" and not self._is_async(edge.callee):
                 continue  # a `def` dependency runs in FastAPI's threadpool
-            if edge.site is not None and (fid, edge.site.line, edge.site.col) in (
-                self._threadpool_sites
-            ):
+            if edge.in_threadpool:
                 continue  # a sync generator streamed from the threadpool
             yield edge.callee, edge.site, edge.kind
         for dependency in extra.get(fid, ()):
