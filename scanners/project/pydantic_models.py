@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanners.detectors.routes.declarations import declaration_keywords
 from scanners.project.facts.pydantic import ClassFact, FieldFact
 from scanners.project.model import Project
 from scanners.project.resolve import split_fid
+from scanners.project.route_declarations import declaration_keywords
 from scanners.project.summary import Expr, FunctionSummary, ModuleSummary
 
 INPUT_SUFFIXES = ("In", "Create", "Update", "Patch", "Request", "Input")

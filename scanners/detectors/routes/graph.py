@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from scanners.detectors.routes.declarations import declaration_keywords
 from scanners.project.fastapi import Route
 from scanners.project.knowledge import DEPENDS_CALLEES
 from scanners.project.model import FunctionInfo, Project
 from scanners.project.resolve import Value
+from scanners.project.route_declarations import declaration_keywords
 from scanners.project.summary import MODULE_BODY, Expr
 
 

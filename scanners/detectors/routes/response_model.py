@@ -8,7 +8,6 @@ from scanners.detectors.base import make_finding
 from scanners.detectors.registry import detector
 from scanners.detectors.routes.declarations import (
     RESPONSE_TYPE_SUFFIXES,
-    declaration_keywords,
     is_loose_mapping,
     is_response_type,
     schemaless_routers,
@@ -17,6 +16,7 @@ from scanners.detectors.routes.declarations import (
 from scanners.findings import Finding
 from scanners.project.fastapi import Route
 from scanners.project.model import FunctionInfo, Project
+from scanners.project.route_declarations import declaration_keywords
 
 RULE_ID = "route-without-response-model"
 CATEGORY = "API-MISSING-RESPONSE-MODEL"
